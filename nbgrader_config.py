@@ -1,0 +1,28 @@
+"""nbgrader settings for the course: run nbgrader commands from the repository root."""
+
+import os
+
+c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+
+# Student release: drop solutions and hidden tests; never ship outputs of the reference run.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearOutput.enabled = True
+
+# Execution while validating and autograding: a cell that runs longer than this is
+# interrupted (it gets an error, the rest of the notebook still runs).
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.allow_errors = True
+
+# nbgrader scores a test cell 0 when it writes anything to stderr, and Python warnings go
+# there. Library warnings (deprecations in torch, numpy, matplotlib) say nothing about the
+# student's answer, so grading kernels, which inherit this environment, ignore them.
+os.environ["PYTHONWARNINGS"] = "ignore"
