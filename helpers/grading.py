@@ -103,7 +103,7 @@ def no_shortcuts(exercise: str, *forbidden: Any) -> Iterator[None]:
         sys.setprofile(previous)
     if used:
         raise ShortcutError(
-            f"`{exercise}` calls {', '.join(used)}, which does the exercise for you. "
+            f"`{exercise}` calls {used[0]}, which does the exercise for you. "
             "Write the computation yourself to earn these points."
         )
 
