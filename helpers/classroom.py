@@ -1,0 +1,352 @@
+"""Release the student notebooks and autograde a whole class with nbgrader.
+
+    python -m helpers.classroom release   # notebooks/ from solutions/
+    python -m helpers.classroom grade     # grade submitted/<student>/<assignment>/, write grades.csv
+
+Grading runs each submission in its own nbgrader process, with its own copy of the gradebook,
+in a temporary course folder, several at a time. A submission that loops forever, kills its
+kernel, eats memory, floods its output or is not a valid notebook therefore gets a clear status
+of its own and never touches another student's grade. Results (autograded notebooks, feedback
+HTML, ``grades.csv``) are replaced on every run, so rerunning is idempotent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Limits for one grading process (nbgrader plus the kernel it starts).
+MEMORY_LIMIT_GB = 6.0
+BATCH_TIMEOUT_PER_NOTEBOOK_S = 600
+LOG_TAIL_CHARS = 4000
+
+OK = "ok"
+
+
+@dataclass
+class Course:
+    """Where a course's folders live; the default is this repository."""
+
+    root: Path = REPO_ROOT
+    source: str = "solutions"
+    release: str = "notebooks"
+    submitted: str = "submitted"
+
+    @property
+    def gradebook(self) -> Path:
+        return self.root / "gradebook.db"
+
+    def assignments(self) -> list[str]:
+        """Assignment folders in the source directory that hold at least one notebook."""
+        source = self.root / self.source
+        return sorted(p.name for p in source.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+    def notebook_names(self, assignment: str) -> list[str]:
+        return sorted(p.name for p in (self.root / self.source / assignment).glob("*.ipynb"))
+
+
+@dataclass
+class Result:
+    """One student's grade on one assignment."""
+
+    student: str
+    assignment: str
+    status: str
+    score: float
+    max_score: float
+    cells: dict[str, float] = field(default_factory=dict)  # test cell grade_id -> points
+
+
+def _nbgrader(course: Course, *arguments: str, db: Path | None = None) -> list[str]:
+    database = db if db is not None else course.gradebook
+    return [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        *arguments,
+        f"--CourseDirectory.root={course.root}",
+        f"--CourseDirectory.source_directory={course.source}",
+        f"--CourseDirectory.release_directory={course.release}",
+        f"--CourseDirectory.submitted_directory={course.submitted}",
+        f"--CourseDirectory.db_url=sqlite:///{database}",
+    ]
+
+
+def _environment() -> dict[str, str]:
+    # nbgrader runs `alembic` from PATH: put this interpreter's scripts folder first.
+    scripts = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+
+
+def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
+    # nbgrader reads nbgrader_config.py from the working directory: always this repository's.
+    return subprocess.run(
+        command, cwd=REPO_ROOT, env=_environment(), capture_output=True, text=True
+    )
+
+
+def release(course: Course = Course(), assignments: Iterable[str] | None = None) -> None:
+    """Regenerate the student notebooks (and the gradebook's record of every test cell)."""
+    for assignment in assignments or course.assignments():
+        done = _run(_nbgrader(course, "generate_assignment", assignment, "--force"))
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.stderr}")
+        for checkpoint in (course.root / course.release / assignment).glob(".ipynb_checkpoints"):
+            shutil.rmtree(checkpoint)
+    print(f"Released {', '.join(assignments or course.assignments())} into {course.release}/.")
+
+
+# --------------------------------------------------------------------------------------
+# Checking a submission before nbgrader sees it
+# --------------------------------------------------------------------------------------
+
+
+def check_submission(course: Course, folder: Path, assignment: str) -> str:
+    """``OK``, or why the submission in ``folder`` cannot be graded as it is."""
+    if not folder.is_dir():
+        return "missing submission"
+    for name in course.notebook_names(assignment):
+        path = folder / name
+        if not path.exists():
+            others = sorted(p.name for p in folder.glob("*.ipynb"))
+            found = f" (found {', '.join(others)})" if others else ""
+            return f"missing notebook {name}{found}"
+        try:
+            notebook = nbformat.read(path, as_version=4)
+            nbformat.validate(notebook)
+        except Exception as error:  # JSON errors, schema errors, wrong encodings
+            return f"invalid notebook {name}: {type(error).__name__}"
+    return OK
+
+
+# --------------------------------------------------------------------------------------
+# Grading one batch of students in an isolated nbgrader process
+# --------------------------------------------------------------------------------------
+
+
+def _limit_resources(memory_gb: float) -> None:
+    """Run in the grading process before it starts: cap memory and detach from our signals."""
+    os.setsid()  # own process group, so that a timeout kills the kernel too
+    limit = int(memory_gb * 2**30)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def _read_scores(db: Path, assignment: str, student: str) -> tuple[float, float, dict] | None:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(f"sqlite:///{db}") as gradebook:
+        try:
+            submission = gradebook.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        cells = {
+            grade.name: float(grade.score)
+            for notebook in submission.notebooks
+            for grade in notebook.grades
+        }
+        return float(submission.score), float(submission.max_score), cells
+
+
+def _max_score(course: Course, assignment: str) -> float:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course.gradebook}") as gradebook:
+        return float(gradebook.find_assignment(assignment).max_score)
+
+
+def _failure_reason(log: str, timed_out: bool) -> str:
+    if timed_out:
+        return "grading timed out"
+    lowered = log.lower()
+    if "memoryerror" in lowered or "cannot allocate memory" in lowered:
+        return "out of memory"
+    if "kernel died" in lowered or "deadkernel" in lowered or "unresponsive" in lowered:
+        return "kernel died"
+    return "grading failed"
+
+
+def _kernel_errors(notebook_path: Path) -> str | None:
+    """A status when the autograded notebook shows the kernel died or a cell timed out."""
+    if not notebook_path.exists():
+        return None
+    text = notebook_path.read_text(errors="replace")
+    if "DeadKernelError" in text or "Kernel died" in text:
+        return "kernel died"
+    if "CellTimeoutError" in text or "Cell execution timed out" in text:
+        return "cell timed out"
+    return None
+
+
+def grade_batch(
+    course: Course,
+    assignment: str,
+    students: Sequence[str],
+    submitted_root: Path,
+    output_root: Path,
+    memory_gb: float = MEMORY_LIMIT_GB,
+    feedback: bool = True,
+) -> list[Result]:
+    """Autograde ``students``' submissions of ``assignment`` in one isolated nbgrader process.
+
+    The autograded notebooks and feedback land in ``output_root/autograded`` and
+    ``output_root/feedback``, replacing earlier results of the same students.
+    """
+    max_score = _max_score(course, assignment)
+    results: dict[str, Result] = {}
+    with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
+        work = Course(root=Path(tmp))
+        (work.root / course.source).symlink_to(course.root / course.source)
+        db = work.root / "gradebook.db"
+        shutil.copy(course.gradebook, db)
+        to_grade = []
+        for student in students:
+            folder = submitted_root / student / assignment
+            status = check_submission(course, folder, assignment)
+            if status != OK:
+                results[student] = Result(student, assignment, status, 0.0, max_score)
+                continue
+            shutil.copytree(folder, work.root / course.submitted / student / assignment)
+            to_grade.append(student)
+
+        log, timed_out = "", False
+        if to_grade:
+            timeout = BATCH_TIMEOUT_PER_NOTEBOOK_S * len(to_grade)
+            process = subprocess.Popen(
+                _nbgrader(work, "autograde", assignment, "--force", db=db),
+                cwd=REPO_ROOT,
+                env=_environment(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                preexec_fn=lambda: _limit_resources(memory_gb),
+            )
+            try:
+                log, _ = process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                log, _ = process.communicate()
+                timed_out = True
+            if feedback:
+                _run(_nbgrader(work, "generate_feedback", assignment, "--force", db=db))
+
+        for student in to_grade:
+            scores = _read_scores(db, assignment, student)
+            autograded = work.root / "autograded" / student / assignment
+            if scores is None:
+                reason = _failure_reason(log[-LOG_TAIL_CHARS:], timed_out)
+                results[student] = Result(student, assignment, reason, 0.0, max_score)
+            else:
+                score, total, cells = scores
+                notebooks = [autograded / name for name in course.notebook_names(assignment)]
+                problems = [p for p in map(_kernel_errors, notebooks) if p]
+                status = problems[0] if problems else OK
+                results[student] = Result(student, assignment, status, score, total, cells)
+            for kind in ("autograded", "feedback"):
+                destination = output_root / kind / student / assignment
+                shutil.rmtree(destination, ignore_errors=True)
+                produced = work.root / kind / student / assignment
+                if produced.exists():
+                    shutil.copytree(produced, destination)
+    return [results[student] for student in students]
+
+
+def grade_class(
+    course: Course = Course(),
+    submitted_root: Path | None = None,
+    output_root: Path | None = None,
+    workers: int | None = None,
+    batch_size: int = 1,
+    assignments: Iterable[str] | None = None,
+    feedback: bool = True,
+) -> list[Result]:
+    """Grade every ``<submitted>/<student>/<assignment>`` folder, ``workers`` at a time.
+
+    ``batch_size=1`` (the default) isolates each submission in its own process; larger
+    batches amortize nbgrader's start-up when many trusted variants are graded (tests).
+    """
+    submitted_root = submitted_root or course.root / course.submitted
+    output_root = output_root or course.root
+    wanted = list(assignments or course.assignments())
+    students = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
+    jobs = []
+    for assignment in wanted:
+        have = [s for s in students if (submitted_root / s / assignment).exists()]
+        for start in range(0, len(have), batch_size):
+            jobs.append((assignment, have[start : start + batch_size]))
+    workers = workers or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        batches = pool.map(
+            lambda job: grade_batch(
+                course, job[0], job[1], submitted_root, output_root, feedback=feedback
+            ),
+            jobs,
+        )
+        return [result for batch in batches for result in batch]
+
+
+# --------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------
+
+
+def format_table(results: Sequence[Result]) -> str:
+    """A plain-text table: one row per student and assignment."""
+    header = ("student", "assignment", "score", "status")
+    rows = [
+        (r.student, r.assignment, f"{r.score:g} / {r.max_score:g}", r.status)
+        for r in sorted(results, key=lambda r: (r.student, r.assignment))
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)) for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_csv(results: Sequence[Result], path: Path) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "score", "max_score", "status", "cells"])
+        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+            writer.writerow(
+                [r.student, r.assignment, r.score, r.max_score, r.status, json.dumps(r.cells)]
+            )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release", help="regenerate notebooks/ from solutions/")
+    grade = commands.add_parser("grade", help="release, then autograde submitted/")
+    grade.add_argument("--workers", type=int, default=None, help="parallel graders (cores)")
+    grade.add_argument("--csv", type=Path, default=REPO_ROOT / "grades.csv")
+    arguments = parser.parse_args(argv)
+
+    course = Course()
+    release(course)
+    if arguments.command == "grade":
+        results = grade_class(course, workers=arguments.workers)
+        print(format_table(results))
+        write_csv(results, arguments.csv)
+        print(f"\nWrote {arguments.csv}; feedback in feedback/<student>/<assignment>/.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
