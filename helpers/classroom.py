@@ -1,7 +1,7 @@
 """Release the student notebooks and autograde a whole class with nbgrader.
 
     python -m helpers.classroom release   # notebooks/ from solutions/
-    python -m helpers.classroom grade     # grade submitted/<student>/<assignment>/, write grades.csv
+    python -m helpers.classroom grade     # grade submitted/<student>/<assignment>/
 
 Grading runs each submission in its own nbgrader process, with its own copy of the gradebook,
 in a temporary course folder, several at a time. A submission that loops forever, kills its
@@ -101,7 +101,7 @@ def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
     )
 
 
-def release(course: Course = Course(), assignments: Iterable[str] | None = None) -> None:
+def release(course: Course, assignments: Iterable[str] | None = None) -> None:
     """Regenerate the student notebooks (and the gradebook's record of every test cell)."""
     for assignment in assignments or course.assignments():
         done = _run(_nbgrader(course, "generate_assignment", assignment, "--force"))
@@ -268,7 +268,7 @@ def grade_batch(
 
 
 def grade_class(
-    course: Course = Course(),
+    course: Course,
     submitted_root: Path | None = None,
     output_root: Path | None = None,
     workers: int | None = None,
@@ -314,7 +314,7 @@ def format_table(results: Sequence[Result]) -> str:
         for r in sorted(results, key=lambda r: (r.student, r.assignment))
     ]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)) for row in [header, *rows]]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -87,7 +87,8 @@ def grade_variants(
 
 def exercise_points(cells: dict[str, float], exercise: str) -> float:
     """Points a graded variant earned on the test cells of ``exercise``."""
-    return sum(points for grade_id, points in cells.items() if grade_id.startswith(f"test_{exercise}"))
+    prefix = f"test_{exercise}"
+    return sum(points for grade_id, points in cells.items() if grade_id.startswith(prefix))
 
 
 def test_cell_points(assignment: str, notebook_name: str) -> dict[str, float]:
