@@ -135,6 +135,41 @@ def check_submission(course: Course, folder: Path, assignment: str) -> str:
     return OK
 
 
+def _grade_id(cell: nbformat.NotebookNode) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
+    """Put back test cells the student deleted or turned into another cell type.
+
+    nbgrader restores the *contents* of edited test cells itself, but scores a deleted one 0
+    and may skip a retyped one. Deleted cells go back after the cell that precedes them in
+    the release. Returns notes for the status column ("restored test_x", ...).
+    """
+    released = nbformat.read(release_notebook, as_version=4)
+    student = nbformat.read(submission, as_version=4)
+    by_id = {_grade_id(cell): index for index, cell in enumerate(student.cells) if _grade_id(cell)}
+    notes: list[str] = []
+    previous_id = None
+    for cell in released.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id")
+        if meta.get("grade") and not meta.get("solution"):
+            if grade_id not in by_id:
+                position = by_id.get(previous_id, len(student.cells) - 1) + 1
+                student.cells.insert(position, cell)
+                notes.append(f"restored deleted {grade_id}")
+            elif student.cells[by_id[grade_id]].cell_type != cell.cell_type:
+                student.cells[by_id[grade_id]] = cell
+                notes.append(f"restored retyped {grade_id}")
+            by_id = {_grade_id(c): i for i, c in enumerate(student.cells) if _grade_id(c)}
+        if grade_id:
+            previous_id = grade_id
+    if notes:
+        nbformat.write(student, submission)
+    return notes
+
+
 # --------------------------------------------------------------------------------------
 # Grading one batch of students in an isolated nbgrader process
 # --------------------------------------------------------------------------------------
@@ -171,6 +206,7 @@ def _max_score(course: Course, assignment: str) -> float:
 
 
 def _failure_reason(log: str, timed_out: bool) -> str:
+    """Why nbgrader produced no autograded notebook, from the end of its log."""
     if timed_out:
         return "grading timed out"
     lowered = log.lower()
@@ -181,14 +217,10 @@ def _failure_reason(log: str, timed_out: bool) -> str:
     return "grading failed"
 
 
-def _kernel_errors(notebook_path: Path) -> str | None:
-    """A status when the autograded notebook shows the kernel died or a cell timed out."""
-    if not notebook_path.exists():
-        return None
+def _notebook_status(notebook_path: Path) -> str | None:
+    """A status when the autograded notebook shows a cell was stopped by the time limit."""
     text = notebook_path.read_text(errors="replace")
-    if "DeadKernelError" in text or "Kernel died" in text:
-        return "kernel died"
-    if "CellTimeoutError" in text or "Cell execution timed out" in text:
+    if "CellTimeoutError" in text:
         return "cell timed out"
     return None
 
@@ -200,6 +232,7 @@ def grade_batch(
     submitted_root: Path,
     output_root: Path,
     memory_gb: float = MEMORY_LIMIT_GB,
+    cell_timeout: int | None = None,
     feedback: bool = True,
 ) -> list[Result]:
     """Autograde ``students``' submissions of ``assignment`` in one isolated nbgrader process.
@@ -214,21 +247,30 @@ def grade_batch(
         (work.root / course.source).symlink_to(course.root / course.source)
         db = work.root / "gradebook.db"
         shutil.copy(course.gradebook, db)
-        to_grade = []
+        to_grade, notes = [], {}
         for student in students:
             folder = submitted_root / student / assignment
             status = check_submission(course, folder, assignment)
             if status != OK:
                 results[student] = Result(student, assignment, status, 0.0, max_score)
                 continue
-            shutil.copytree(folder, work.root / course.submitted / student / assignment)
+            copy = work.root / course.submitted / student / assignment
+            shutil.copytree(folder, copy)
+            notes[student] = [
+                note
+                for name in course.notebook_names(assignment)
+                for note in restore_test_cells(
+                    course.root / course.release / assignment / name, copy / name
+                )
+            ]
             to_grade.append(student)
 
         log, timed_out = "", False
         if to_grade:
             timeout = BATCH_TIMEOUT_PER_NOTEBOOK_S * len(to_grade)
+            limits = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
             process = subprocess.Popen(
-                _nbgrader(work, "autograde", assignment, "--force", db=db),
+                _nbgrader(work, "autograde", assignment, "--force", *limits, db=db),
                 cwd=REPO_ROOT,
                 env=_environment(),
                 stdout=subprocess.PIPE,
@@ -249,14 +291,15 @@ def grade_batch(
         for student in to_grade:
             scores = _read_scores(db, assignment, student)
             autograded = work.root / "autograded" / student / assignment
-            if scores is None:
+            notebooks = [autograded / name for name in course.notebook_names(assignment)]
+            if scores is None or not all(path.exists() for path in notebooks):
+                # nbgrader deletes the output of a submission it could not finish
                 reason = _failure_reason(log[-LOG_TAIL_CHARS:], timed_out)
                 results[student] = Result(student, assignment, reason, 0.0, max_score)
             else:
                 score, total, cells = scores
-                notebooks = [autograded / name for name in course.notebook_names(assignment)]
-                problems = [p for p in map(_kernel_errors, notebooks) if p]
-                status = problems[0] if problems else OK
+                problems = [p for p in map(_notebook_status, notebooks) if p]
+                status = "; ".join(problems + notes[student]) or OK
                 results[student] = Result(student, assignment, status, score, total, cells)
             for kind in ("autograded", "feedback"):
                 destination = output_root / kind / student / assignment
@@ -274,6 +317,7 @@ def grade_class(
     workers: int | None = None,
     batch_size: int = 1,
     assignments: Iterable[str] | None = None,
+    cell_timeout: int | None = None,
     feedback: bool = True,
 ) -> list[Result]:
     """Grade every ``<submitted>/<student>/<assignment>`` folder, ``workers`` at a time.
@@ -294,7 +338,13 @@ def grade_class(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         batches = pool.map(
             lambda job: grade_batch(
-                course, job[0], job[1], submitted_root, output_root, feedback=feedback
+                course,
+                job[0],
+                job[1],
+                submitted_root,
+                output_root,
+                cell_timeout=cell_timeout,
+                feedback=feedback,
             ),
             jobs,
         )

@@ -1,0 +1,179 @@
+"""Specification of class grading: every broken submission gets a clear status of its own.
+
+These tests grade a tiny two-exercise assignment (tests/fixtures/toy_course) so that they run
+in about a minute; the real notebooks are graded in test_release.py and the mutation suites.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import classroom
+
+TOY = Path(__file__).parent / "fixtures" / "toy_course"
+FULL_MARKS = {"test_add": 2.0, "test_scale": 1.0}
+NO_MARKS = {"test_add": 0.0, "test_scale": 0.0}
+
+
+def _with_cell(source: str):
+    def mutate(notebook):
+        notebook.cells.insert(2, nbformat.v4.new_code_cell(source))
+
+    return mutate
+
+
+def _without_test_cells(notebook):
+    notebook.cells = [c for c in notebook.cells if not c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _test_add_as_markdown(notebook):
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_add":
+            cell.cell_type = "markdown"
+            del cell["outputs"], cell["execution_count"]
+
+
+def _test_add_emptied(notebook):
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_add":
+            cell.source = "pass"
+
+
+SUBMISSIONS = {
+    "reference": None,
+    "infinite_loop": _with_cell("while True:\n    pass"),
+    "exits_kernel": _with_cell("import os\nos._exit(1)"),
+    "segfault": _with_cell("import ctypes\nctypes.string_at(0)"),
+    "memory_hog": _with_cell("hog = bytearray(64 * 2**30)"),
+    "output_flood": _with_cell("for _ in range(300_000):\n    print('spam ' * 20)"),
+    "stderr_and_warnings": _with_cell(
+        "import sys, warnings\nsys.stderr.write('oops\\n')\nwarnings.warn('careful')"
+    ),
+    "deleted_tests": _without_test_cells,
+    "retyped_test": _test_add_as_markdown,
+    "edited_test": _test_add_emptied,
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Release the toy course, write one submission per case, grade them all once."""
+    root = tmp_path_factory.mktemp("toy")
+    shutil.copytree(TOY, root, dirs_exist_ok=True)
+    course = classroom.Course(root=root)
+    classroom.release(course)
+    reference = nbformat.read(root / "solutions" / "toy" / "toy.ipynb", as_version=4)
+    submitted = root / "submitted"
+    for student, mutate in SUBMISSIONS.items():
+        notebook = copy.deepcopy(reference)
+        if mutate:
+            mutate(notebook)
+        folder = submitted / student / "toy"
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / "toy.ipynb")
+    untouched = submitted / "untouched" / "toy"
+    untouched.mkdir(parents=True)
+    shutil.copy(root / "notebooks" / "toy" / "toy.ipynb", untouched)
+    (submitted / "invalid_json" / "toy").mkdir(parents=True)
+    (submitted / "invalid_json" / "toy" / "toy.ipynb").write_text('{"cells": [ not json')
+    (submitted / "misnamed" / "toy").mkdir(parents=True)
+    shutil.copy(untouched / "toy.ipynb", submitted / "misnamed" / "toy" / "Toy (1).ipynb")
+    (submitted / "empty_folder" / "toy").mkdir(parents=True)
+
+    results = classroom.grade_class(course, workers=2, cell_timeout=10)
+    return course, {r.student: r for r in results}
+
+
+def test_reference_solution_earns_full_marks_and_untouched_release_zero(graded):
+    _, results = graded
+    assert results["reference"].status == classroom.OK
+    assert results["reference"].cells == FULL_MARKS
+    assert results["untouched"].cells == NO_MARKS
+    assert results["untouched"].status == classroom.OK
+
+
+def test_infinite_loop_is_interrupted_and_later_cells_still_earn_points(graded):
+    _, results = graded
+    assert results["infinite_loop"].status == "cell timed out"
+    assert results["infinite_loop"].cells == FULL_MARKS
+
+
+@pytest.mark.parametrize("student", ["exits_kernel", "segfault"])
+def test_dead_kernel_is_reported_and_scores_zero(graded, student):
+    _, results = graded
+    assert results[student].status == "kernel died"
+    assert results[student].score == 0
+    assert results[student].max_score == 3
+
+
+def test_memory_blow_up_fails_only_that_cell(graded):
+    _, results = graded
+    assert results["memory_hog"].cells == FULL_MARKS
+
+
+def test_output_flood_is_truncated_and_graded(graded):
+    course, results = graded
+    assert results["output_flood"].cells == FULL_MARKS
+    notebook = course.root / "autograded" / "output_flood" / "toy" / "toy.ipynb"
+    assert notebook.stat().st_size < 5 * 2**20
+
+
+def test_stderr_and_warnings_outside_test_cells_cost_nothing(graded):
+    _, results = graded
+    assert results["stderr_and_warnings"].cells == FULL_MARKS
+
+
+def test_deleted_and_retyped_test_cells_are_restored_and_reported(graded):
+    _, results = graded
+    assert results["deleted_tests"].cells == FULL_MARKS
+    assert "restored deleted test_add" in results["deleted_tests"].status
+    assert "restored deleted test_scale" in results["deleted_tests"].status
+    assert results["retyped_test"].cells == FULL_MARKS
+    assert results["retyped_test"].status == "restored retyped test_add"
+
+
+def test_edited_test_cell_is_overwritten_by_the_original(graded):
+    _, results = graded
+    assert results["edited_test"].cells == FULL_MARKS
+
+
+def test_unreadable_or_missing_notebooks_get_a_status_and_zero(graded):
+    _, results = graded
+    assert results["invalid_json"].status.startswith("invalid notebook toy.ipynb")
+    assert results["misnamed"].status == "missing notebook toy.ipynb (found Toy (1).ipynb)"
+    assert results["empty_folder"].status == "missing notebook toy.ipynb"
+    for student in ("invalid_json", "misnamed", "empty_folder"):
+        assert results[student].score == 0 and results[student].max_score == 3
+
+
+def test_feedback_html_is_written_per_student(graded):
+    course, _ = graded
+    assert (course.root / "feedback" / "reference" / "toy" / "toy.html").exists()
+
+
+def test_table_and_csv_list_every_student(graded, tmp_path):
+    _, results = graded
+    table = classroom.format_table(list(results.values()))
+    for student in results:
+        assert student in table
+    path = tmp_path / "grades.csv"
+    classroom.write_csv(list(results.values()), path)
+    rows = {row["student"]: row for row in csv.DictReader(path.open())}
+    assert set(rows) == set(results)
+    assert float(rows["reference"]["score"]) == 3
+    assert json.loads(rows["reference"]["cells"]) == FULL_MARKS
+
+
+def test_regrading_gives_the_same_results(graded):
+    course, first = graded
+    again = classroom.grade_class(course, workers=2, cell_timeout=10, feedback=False)
+    assert {r.student: (r.status, r.cells) for r in again} == {
+        s: (r.status, r.cells) for s, r in first.items()
+    }

@@ -1,0 +1,40 @@
+"""The conda environment and pyproject.toml must ask for the same packages and versions."""
+
+from pathlib import Path
+
+import tomllib
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONDA_TO_PIP = {"pytorch": "torch"}
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    for index, char in enumerate(requirement):
+        if char in "<>=!~ ":
+            return requirement[:index].strip().lower(), requirement[index:].strip()
+    return requirement.strip().lower(), ""
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pip_side = dict(_split(r) for r in pyproject["project"]["dependencies"])
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_side = {}
+    for entry in environment["dependencies"]:
+        if isinstance(entry, str) and not entry.startswith(("python", "pip")):
+            name, version = _split(entry)
+            conda_side[CONDA_TO_PIP.get(name, name)] = version
+    assert conda_side == pip_side
+
+
+def test_environment_yml_installs_this_repository_with_pip():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_sections = [e["pip"] for e in environment["dependencies"] if isinstance(e, dict)]
+    assert pip_sections == [["-e ."]]
+
+
+def test_python_requirement_agrees():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert f"python{pyproject['project']['requires-python']}" in environment["dependencies"]
