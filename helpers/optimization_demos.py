@@ -1,0 +1,630 @@
+"""Demos of notebook 03 (optimization): each one a compute function, a plot function, a widget.
+
+- *compute* functions take tensors and update functions, return plain numbers (numpy
+  arrays, dicts) and never draw; the tests call them headless.
+- *plot* functions draw what a compute function returned and return the figure.
+- *widget* functions only wire ipywidgets controls to compute + plot. While nbgrader grades a
+  notebook (``grading_mode()``) they print one line and return ``None``: demos earn no points
+  and grading should not wait for them.
+
+Update functions are passed in (``gradient_fn``, ``momentum_fn``, ...) so that the notebook can
+hand over the student's code, wrapped by ``helpers.grading.implementation_or_reference``.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from IPython.display import display
+from matplotlib.figure import Figure
+from torch import nn
+from tqdm.auto import tqdm
+
+from helpers.grading import grading_mode
+from helpers.landscape import Curvature, LossSlice
+from helpers.models import MLP, parameter_count, parse_hidden_dims, perturb_parameters_
+
+UpdateFn = Callable[..., None]
+SampleFn = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+
+SKIPPED_WHILE_GRADING = "Interactive demo skipped while grading."
+
+
+def _show(figure: Figure) -> None:
+    """Display a figure inside the current output (a widget's Output or the cell's)."""
+    display(figure)
+    plt.close(figure)
+
+
+def _run_button_widget(
+    controls: dict[str, widgets.Widget], run: Callable[..., None]
+) -> widgets.VBox:
+    """Controls, a Run button and an output area; runs once at once with the initial values.
+
+    ``controls`` maps each argument of ``run`` to the widget that sets it. A button rather
+    than live updates, because these demos train: recomputing on every move would lag.
+    """
+    for control in controls.values():
+        control.style = {"description_width": "initial"}
+    button = widgets.Button(description="Run", button_style="primary", icon="play")
+    output = widgets.Output()
+
+    def on_click(_: object = None) -> None:
+        output.clear_output(wait=True)
+        with output:
+            run(**{key: control.value for key, control in controls.items()})
+
+    button.on_click(on_click)
+    box = widgets.VBox([widgets.HBox(list(controls.values())), button, output])
+    display(box)
+    on_click()
+    return box
+
+
+# --------------------------------------------------------------------------------------
+# Section 2: the data and the class filters of a linear model
+# --------------------------------------------------------------------------------------
+
+
+def plot_digits(images: torch.Tensor, labels: torch.Tensor, count: int = 3) -> Figure:
+    """Show ``count`` images with every pixel's (normalized) value written on it."""
+    figure, axes = plt.subplots(1, count, figsize=(5 * count, 5))
+    for ax, image, label in zip(np.atleast_1d(axes), images[:count].cpu(), labels[:count].cpu()):
+        ax.matshow(image, cmap="gray_r")
+        for (row, column), value in np.ndenumerate(image.numpy()):
+            ax.text(
+                column, row, f"{value:.1f}", ha="center", va="center", fontsize=5, c="steelblue"
+            )
+        ax.set_title(f"Label: {int(label)}")
+        ax.axis("off")
+    figure.suptitle("Training images after normalization (pixel values written on them)")
+    return figure
+
+
+def partially_train(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    steps: int = 200,
+    lr: float = 7e-4,
+) -> nn.Module:
+    """Train ``model`` in place for a few full-batch Adam steps (it is not the point here)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.nll_loss(model(inputs), targets).backward()
+        optimizer.step()
+    return model
+
+
+def plot_class_filters(model: MLP) -> Figure:
+    """Each class's row of a linear model's weight matrix, drawn as a 28 x 28 image."""
+    weight = model.main[0].weight.detach().cpu().numpy()
+    figure, axes = plt.subplots(1, len(weight), figsize=(15, 2.4))
+    for class_id, ax in enumerate(axes):
+        ax.imshow(weight[class_id].reshape(28, 28), cmap="gray_r")
+        ax.set_title(f"Class {class_id}")
+        ax.axis("off")
+    figure.suptitle("Class filters (weights) of a partially trained linear model")
+    return figure
+
+
+# --------------------------------------------------------------------------------------
+# Section 3: random directions versus the gradient
+# --------------------------------------------------------------------------------------
+
+
+def loss_changes(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    gradient_fn: UpdateFn,
+    lr: float = 1e-2,
+    noise_scale: float = 1e-2,
+    num_directions: int = 100,
+) -> dict[str, np.ndarray | float]:
+    """Change in loss after random steps, and after one gradient step, from ``model``'s weights.
+
+    Random steps add Gaussian noise of standard deviation ``noise_scale`` to every parameter.
+    Returns ``{"random": array of num_directions changes, "gradient": float}``; negative is better.
+    """
+    with torch.no_grad():
+        base_loss = F.nll_loss(model(inputs), targets).item()
+        params = dict(model.named_parameters())
+        random_changes = []
+        for _ in range(num_directions):
+            moved = {name: p + noise_scale * torch.randn_like(p) for name, p in params.items()}
+            output = torch.func.functional_call(model, moved, (inputs,))
+            random_changes.append(F.nll_loss(output, targets).item() - base_loss)
+    stepped = copy.deepcopy(model)
+    gradient_fn(F.nll_loss(stepped(inputs), targets), list(stepped.parameters()), lr=lr)
+    with torch.no_grad():
+        gradient_change = F.nll_loss(stepped(inputs), targets).item() - base_loss
+    return {"random": np.array(random_changes), "gradient": gradient_change}
+
+
+def plot_loss_changes(results: dict[str, dict]) -> Figure:
+    """One histogram per model (``{title: loss_changes(...)}``), with the gradient step marked."""
+    figure, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
+    for ax, (title, changes) in zip(axes[0], results.items()):
+        weights = np.full(len(changes["random"]), 100.0 / len(changes["random"]))
+        ax.hist(changes["random"], bins=20, weights=weights, label="Random directions")
+        ax.axvline(0, c="green", alpha=0.5)
+        ax.axvline(changes["gradient"], c="red", linestyle="--", label="Gradient descent step")
+        ax.set_title(title)
+        ax.set_xlabel("Change in loss (negative is better)")
+        ax.set_ylabel("% of random directions")
+        ax.legend(loc="upper right", fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+# --------------------------------------------------------------------------------------
+# Section 4: gradient descent versus momentum on a two-parameter slice
+# --------------------------------------------------------------------------------------
+
+SLICE_START = (2.5, 3.7)  # far from the optimum, in a flat region of the slice
+DIVERGED = 1e6  # stop a run whose parameters leave the plot by this much
+
+
+def optimize_slice(
+    loss_slice: LossSlice,
+    update_fn: UpdateFn,
+    steps: int,
+    start: tuple[float, float] = SLICE_START,
+    with_state: bool = False,
+    **hyperparameters: float,
+) -> np.ndarray:
+    """Run ``update_fn`` on the two free parameters; rows ``(u, v, loss)`` for each iterate.
+
+    ``with_state`` gives the update a list of zero-initialized state tensors (velocities for
+    momentum). A diverging run stops early; its remaining rows are NaN.
+    """
+    params = [torch.tensor(value, dtype=torch.float64, requires_grad=True) for value in start]
+    params = [p.to(loss_slice.frozen_logits.device).detach().requires_grad_(True) for p in params]
+    state = [torch.zeros_like(p) for p in params]
+    path = np.full((steps + 1, 3), np.nan)
+    for step in range(steps + 1):
+        loss = loss_slice(params[0], params[1])
+        path[step] = [params[0].item(), params[1].item(), loss.item()]
+        if (
+            step == steps
+            or not np.isfinite(path[step]).all()
+            or np.abs(path[step, :2]).max() > DIVERGED
+        ):
+            break
+        if with_state:
+            update_fn(loss, params, state, **hyperparameters)
+        else:
+            update_fn(loss, params, **hyperparameters)
+    return path
+
+
+def momentum_vs_gd(
+    loss_slice: LossSlice,
+    gradient_fn: UpdateFn,
+    momentum_fn: UpdateFn,
+    steps: int = 300,
+    lr: float = 0.1,
+    beta: float = 0.9,
+) -> dict[str, np.ndarray]:
+    """Paths of gradient descent and momentum, same step size, from ``SLICE_START``."""
+    return {
+        "Gradient descent": optimize_slice(loss_slice, gradient_fn, steps, lr=lr),
+        "Momentum": optimize_slice(
+            loss_slice, momentum_fn, steps, with_state=True, lr=lr, beta=beta
+        ),
+    }
+
+
+def plot_loss_surface(
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray], optimum: np.ndarray
+) -> Figure:
+    """The slice's loss as a 3-D surface over (weight, bias), with the optimum marked."""
+    grid_u, grid_v, loss = grid
+    figure = plt.figure(figsize=(7, 5))
+    ax = figure.add_subplot(1, 1, 1, projection="3d")
+    ax.view_init(45, -130)
+    ax.plot_surface(grid_u, grid_v, loss, cmap="coolwarm", linewidth=0, alpha=0.7)
+    ax.scatter(*optimum, loss.min(), marker="*", s=120, c="lime", label="Optimum (Newton)")
+    ax.set_xlabel("Weight (class 0, pixel 378)")
+    ax.set_ylabel("Bias (class 7)")
+    ax.set_zlabel("Loss")
+    ax.set_title("Loss along two parameters, all others frozen")
+    ax.legend()
+    return figure
+
+
+PATH_STYLES = {"Gradient descent": ("black", "-"), "Momentum": ("red", "--")}
+
+
+def plot_momentum_vs_gd(
+    paths: dict[str, np.ndarray],
+    optimum: np.ndarray,
+    grid: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> Figure:
+    """Left: log10 distance to the optimum per coordinate. Right: paths on the loss contours."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    for name, path in paths.items():
+        color, _ = PATH_STYLES.get(name, ("blue", "-"))
+        for column, (label, style) in enumerate([("weight", "-"), ("bias", ":")]):
+            distance = np.abs(path[:, column] - optimum[column])
+            left.plot(np.log10(1e-16 + distance), style, c=color, label=f"{name}: {label}")
+    left.set_ylim(-12, 1.5)
+    left.set_xlabel("Iteration")
+    left.set_ylabel("log10 |parameter - optimum|")
+    left.set_title("Distance to the optimum, per coordinate")
+    left.legend(fontsize=8)
+    grid_u, grid_v, loss = grid
+    right.contour(grid_u, grid_v, loss, levels=30, cmap="coolwarm")
+    for name, path in paths.items():
+        color, style = PATH_STYLES.get(name, ("blue", "-"))
+        right.plot(path[:, 0], path[:, 1], style, c=color, marker=".", markersize=2, label=name)
+    right.plot(*optimum, "*", c="lime", markersize=14, markeredgecolor="k", label="Optimum")
+    right.set_xlim(grid_u.min(), grid_u.max())
+    right.set_ylim(grid_v.min(), grid_v.max())
+    right.set_xlabel("Weight (class 0, pixel 378)")
+    right.set_ylabel("Bias (class 7)")
+    right.set_title("Paths on the loss contours")
+    right.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def momentum_widget(
+    loss_slice: LossSlice,
+    optimum: np.ndarray,
+    curvature: Curvature,
+    gradient_fn: UpdateFn,
+    momentum_fn: UpdateFn,
+) -> widgets.VBox | None:
+    """Sliders for steps, log-scale step size and beta, plus a button for Goh's values."""
+    if grading_mode():
+        print(SKIPPED_WHILE_GRADING)
+        return None
+    grid = loss_slice.grid()
+    steps = widgets.IntSlider(300, 50, 500, 10, description="steps", continuous_update=False)
+    lr = widgets.FloatLogSlider(
+        value=0.1, base=10, min=-3, max=1.5, step=0.05, description="lr", continuous_update=False
+    )
+    beta = widgets.FloatSlider(
+        0.9, min=0.0, max=0.99, step=0.01, description="beta", continuous_update=False
+    )
+    recommended = widgets.Button(
+        description="Try the recommended lr and beta",
+        tooltip=f"alpha = {curvature.momentum_step:.3g}, beta = {curvature.momentum_beta:.3g}",
+        layout=widgets.Layout(width="auto"),
+    )
+
+    def use_recommended(_: object) -> None:
+        lr.value = curvature.momentum_step
+        beta.value = round(curvature.momentum_beta, 2)
+
+    recommended.on_click(use_recommended)
+
+    def draw(steps: int, lr: float, beta: float) -> None:
+        paths = momentum_vs_gd(loss_slice, gradient_fn, momentum_fn, steps=steps, lr=lr, beta=beta)
+        _show(plot_momentum_vs_gd(paths, optimum, grid))
+
+    output = widgets.interactive_output(draw, {"steps": steps, "lr": lr, "beta": beta})
+    box = widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
+    display(box)
+    return box
+
+
+# --------------------------------------------------------------------------------------
+# Section 5: non-convexity and overparameterization
+# --------------------------------------------------------------------------------------
+
+
+def overparameterization(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    gradient_fn: UpdateFn,
+    hidden_dims: str = "10",
+    lr: float = 5e-2,
+    steps: int = 150,
+    num_inits: int = 7,
+    noise_scale: float = 0.2,
+) -> dict[str, np.ndarray | int]:
+    """Train ``num_inits`` randomly perturbed copies of one MLP by full-batch gradient descent.
+
+    Returns ``{"losses": (num_inits, steps) array of training losses, "num_params": int}``.
+    """
+    base = MLP(hidden_dims=parse_hidden_dims(hidden_dims)).to(inputs.device)
+    losses = np.zeros((num_inits, steps))
+    for run in tqdm(range(num_inits), desc="perturbed models", leave=False):
+        model = copy.deepcopy(base)
+        perturb_parameters_(model, noise_scale)
+        params = list(model.parameters())
+        for step in range(steps):
+            loss = F.nll_loss(model(inputs), targets)
+            losses[run, step] = loss.item()
+            gradient_fn(loss, params, lr=lr)
+    return {"losses": losses, "num_params": parameter_count(base)}
+
+
+def plot_overparameterization(result: dict, hidden_dims: str) -> Figure:
+    """Loss curves of the perturbed copies (one line each)."""
+    figure, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(result["losses"].T, alpha=0.8)
+    ax.set_ylim(0, 3)
+    ax.set_xlabel("Iteration")
+    ax.set_ylabel("Training loss")
+    ax.set_title(f"Hidden layers [{hidden_dims}]: {result['num_params']:,} parameters")
+    return figure
+
+
+def overparameterization_widget(
+    inputs: torch.Tensor, targets: torch.Tensor, gradient_fn: UpdateFn
+) -> widgets.VBox | None:
+    """Dropdown of architectures, sliders for lr, steps and number of perturbed models."""
+    if grading_mode():
+        print(SKIPPED_WHILE_GRADING)
+        return None
+    controls = {
+        "hidden_dims": widgets.Dropdown(
+            options=["10", "20, 20", "100, 100"], value="10", description="hidden layers"
+        ),
+        "lr": widgets.FloatLogSlider(value=5e-2, min=-3, max=0, step=0.1, description="lr"),
+        "steps": widgets.IntSlider(150, 50, 500, 10, description="steps"),
+        "num_inits": widgets.IntSlider(7, 2, 10, 1, description="perturbed models"),
+    }
+
+    def run(**settings: object) -> None:
+        result = overparameterization(inputs, targets, gradient_fn, **settings)
+        _show(plot_overparameterization(result, settings["hidden_dims"]))
+
+    return _run_button_widget(controls, run)
+
+
+# --------------------------------------------------------------------------------------
+# Section 6: the cost of full gradients, and minibatches
+# --------------------------------------------------------------------------------------
+
+NUM_POINTS = (1, 10, 100, 500, 1000, 2000, 4000, 8000)
+
+
+def _synchronize(device: torch.device) -> None:
+    """Wait for queued GPU work, so that timings measure the computation itself."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def computation_time(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    hidden_dims: str = "100",
+    num_points: Sequence[int] = NUM_POINTS,
+    repeats: int = 3,
+) -> dict[str, np.ndarray]:
+    """Seconds for one forward pass (loss) and one backward pass, per number of examples.
+
+    Returns ``{"num_points", "forward", "backward"}`` arrays, averaged over ``repeats``.
+    Sizes beyond the data available are dropped.
+    """
+    model = MLP(hidden_dims=parse_hidden_dims(hidden_dims)).to(inputs.device)
+    sizes = np.array([n for n in num_points if n <= len(inputs)])
+    times = np.zeros((repeats, len(sizes), 2))
+    for repeat in range(repeats):
+        for column, size in enumerate(sizes):
+            model.zero_grad()
+            _synchronize(inputs.device)
+            start = time.perf_counter()
+            loss = F.nll_loss(model(inputs[:size]), targets[:size])
+            _synchronize(inputs.device)
+            middle = time.perf_counter()
+            loss.backward()
+            _synchronize(inputs.device)
+            times[repeat, column] = middle - start, time.perf_counter() - middle
+    mean = times.mean(axis=0)
+    return {"num_points": sizes, "forward": mean[:, 0], "backward": mean[:, 1]}
+
+
+def plot_computation_time(result: dict, hidden_dims: str) -> Figure:
+    """Forward and backward time against the number of examples."""
+    figure, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(result["num_points"], 1e3 * result["forward"], "o-", label="Forward (loss)")
+    ax.plot(result["num_points"], 1e3 * result["backward"], "s-", label="Backward (gradients)")
+    ax.set_xlabel("Number of examples")
+    ax.set_ylabel("Milliseconds")
+    ax.set_title(f"Cost of one evaluation, hidden layers [{hidden_dims}]")
+    ax.legend()
+    return figure
+
+
+def computation_time_widget(inputs: torch.Tensor, targets: torch.Tensor) -> widgets.VBox | None:
+    """Dropdown of model sizes; redraws the timing curves."""
+    if grading_mode():
+        print(SKIPPED_WHILE_GRADING)
+        return None
+    dropdown = widgets.Dropdown(
+        options=["1", "100", "50, 50"], value="100", description="hidden layers"
+    )
+
+    def draw(hidden_dims: str) -> None:
+        _show(plot_computation_time(computation_time(inputs, targets, hidden_dims), hidden_dims))
+
+    output = widgets.interactive_output(draw, {"hidden_dims": dropdown})
+    box = widgets.VBox([dropdown, output])
+    display(box)
+    return box
+
+
+def _parse_numbers(text: str, kind: type) -> list:
+    try:
+        return [kind(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise ValueError(f"Expected comma-separated numbers, got {text!r}.") from error
+
+
+def minibatch_race(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    gradient_fn: UpdateFn,
+    sample_fn: SampleFn,
+    batch_sizes: Sequence[int] = (20, 250, 1000),
+    lrs: Sequence[float] = (0.05, 0.1, 0.1),
+    time_budget: float = 0.5,
+    hidden_dims: Sequence[int] = (100, 100),
+) -> dict[int, np.ndarray]:
+    """Train one copy of an MLP per batch size for ``time_budget`` seconds each.
+
+    Returns ``{batch_size: array of rows (seconds since start, minibatch loss)}``; every run
+    makes at least one update, however small the budget.
+    """
+    if len(batch_sizes) != len(lrs):
+        raise ValueError(
+            f"Give one learning rate per batch size: {len(batch_sizes)} != {len(lrs)}."
+        )
+    base = MLP(hidden_dims=hidden_dims).to(inputs.device)
+    histories = {}
+    for batch_size, lr in zip(batch_sizes, lrs):
+        model = copy.deepcopy(base)
+        params = list(model.parameters())
+        history = []
+        start = time.perf_counter()
+        while not history or time.perf_counter() - start < time_budget:
+            batch_inputs, batch_targets = sample_fn(inputs, targets, batch_size)
+            loss = F.nll_loss(model(batch_inputs), batch_targets)
+            gradient_fn(loss, params, lr=lr)
+            history.append((time.perf_counter() - start, loss.item()))
+        histories[batch_size] = np.array(history)
+    return histories
+
+
+def plot_minibatch_race(histories: dict[int, np.ndarray], lrs: Sequence[float]) -> Figure:
+    """Minibatch loss against wall-clock time, one panel per batch size, shared loss axis."""
+    figure, axes = plt.subplots(
+        1, len(histories), figsize=(4 * len(histories), 3.5), sharey=True, squeeze=False
+    )
+    for ax, (batch_size, history), lr in zip(axes[0], histories.items(), lrs):
+        ax.plot(history[:, 0], history[:, 1], alpha=0.8)
+        ax.set_title(f"Batch size {batch_size}, lr {lr:g}: {len(history)} updates")
+        ax.set_xlabel("Seconds")
+    axes[0, 0].set_ylabel("Minibatch loss")
+    figure.tight_layout()
+    return figure
+
+
+def minibatch_widget(
+    inputs: torch.Tensor, targets: torch.Tensor, gradient_fn: UpdateFn, sample_fn: SampleFn
+) -> widgets.VBox | None:
+    """Text boxes for batch sizes and learning rates, a dropdown for the time budget."""
+    if grading_mode():
+        print(SKIPPED_WHILE_GRADING)
+        return None
+    controls = {
+        "batch_sizes": widgets.Text("20, 250, 1000", description="batch sizes"),
+        "lrs": widgets.Text("0.05, 0.1, 0.1", description="learning rates"),
+        "time_budget": widgets.Dropdown(
+            options=["0.5", "1", "2.5", "5"], value="0.5", description="seconds each"
+        ),
+    }
+
+    def run(batch_sizes: str, lrs: str, time_budget: str) -> None:
+        sizes, rates = _parse_numbers(batch_sizes, int), _parse_numbers(lrs, float)
+        histories = minibatch_race(
+            inputs, targets, gradient_fn, sample_fn, sizes, rates, float(time_budget)
+        )
+        _show(plot_minibatch_race(histories, rates))
+
+    return _run_button_widget(controls, run)
+
+
+# --------------------------------------------------------------------------------------
+# Section 7: comparing optimizers
+# --------------------------------------------------------------------------------------
+
+
+def compare_optimizers(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    gradient_fn: UpdateFn,
+    momentum_fn: UpdateFn,
+    rmsprop_fn: UpdateFn,
+    sample_fn: SampleFn,
+    batch_size: int = 100,
+    lr: float = 2e-3,
+    steps: int = 150,
+    beta: float = 0.9,
+    alpha: float = 0.8,
+    hidden_dims: Sequence[int] = (100, 100),
+) -> dict[str, np.ndarray]:
+    """Minibatch losses of SGD, momentum, RMSprop (given functions) and ``torch.optim.Adam``.
+
+    All four start from the same initial MLP and use the same learning rate; returns
+    ``{optimizer name: array of steps losses}``.
+    """
+    base = MLP(hidden_dims=hidden_dims).to(inputs.device)
+    rules: dict[str, Callable[[torch.Tensor, list[torch.Tensor], list[torch.Tensor]], None]] = {
+        "SGD": lambda loss, params, _: gradient_fn(loss, params, lr=lr),
+        "Momentum": lambda loss, params, state: momentum_fn(loss, params, state, lr=lr, beta=beta),
+        "RMSprop": lambda loss, params, state: rmsprop_fn(loss, params, state, lr=lr, alpha=alpha),
+    }
+    histories = {}
+    for name in [*rules, "Adam (torch.optim)"]:
+        model = copy.deepcopy(base)
+        params = list(model.parameters())
+        state = [torch.zeros_like(p) for p in params]
+        adam = torch.optim.Adam(params, lr=lr) if name not in rules else None
+        losses = np.zeros(steps)
+        for step in range(steps):
+            batch_inputs, batch_targets = sample_fn(inputs, targets, batch_size)
+            loss = F.nll_loss(model(batch_inputs), batch_targets)
+            losses[step] = loss.item()
+            if adam is None:
+                rules[name](loss, params, state)
+            else:
+                adam.zero_grad()
+                loss.backward()
+                adam.step()
+        histories[name] = losses
+    return histories
+
+
+def plot_compare_optimizers(histories: dict[str, np.ndarray]) -> Figure:
+    """One panel per optimizer: minibatch loss against iteration, shared axes."""
+    figure, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 3.2), sharey=True)
+    for ax, (name, losses) in zip(axes, histories.items()):
+        ax.plot(losses, alpha=0.8)
+        ax.set_title(name)
+        ax.set_xlabel("Iteration")
+        ax.set_ylim(0, 2.5)
+    axes[0].set_ylabel("Minibatch loss")
+    figure.tight_layout()
+    return figure
+
+
+def compare_optimizers_widget(
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    gradient_fn: UpdateFn,
+    momentum_fn: UpdateFn,
+    rmsprop_fn: UpdateFn,
+    sample_fn: SampleFn,
+) -> widgets.VBox | None:
+    """Sliders for batch size, learning rate (log scale) and number of steps."""
+    if grading_mode():
+        print(SKIPPED_WHILE_GRADING)
+        return None
+    controls = {
+        "batch_size": widgets.IntSlider(100, 25, 250, 5, description="batch size"),
+        "lr": widgets.FloatLogSlider(value=2e-3, min=-5, max=0, step=0.1, description="lr"),
+        "steps": widgets.IntSlider(150, 50, 500, 10, description="steps"),
+    }
+
+    def run(**settings: float) -> None:
+        histories = compare_optimizers(
+            inputs, targets, gradient_fn, momentum_fn, rmsprop_fn, sample_fn, **settings
+        )
+        _show(plot_compare_optimizers(histories))
+
+    return _run_button_widget(controls, run)
