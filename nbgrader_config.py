@@ -20,7 +20,6 @@ c.ClearOutput.enabled = True
 # interrupted (it gets an error, the rest of the notebook still runs).
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
-c.Execute.allow_errors = True
 
 # nbgrader scores a test cell 0 when it writes anything to stderr, and Python warnings go
 # there. Library warnings (deprecations in torch, numpy, matplotlib) say nothing about the

@@ -38,6 +38,9 @@ LOG_TAIL_CHARS = 4000
 
 OK = "ok"
 
+# Example submissions that ship with the repo, so that `make grade` works on a fresh clone.
+EXAMPLE_STUDENTS = {"reference-solution": "source", "untouched-release": "release"}
+
 
 @dataclass
 class Course:
@@ -73,7 +76,7 @@ class Result:
     cells: dict[str, float] = field(default_factory=dict)  # test cell grade_id -> points
 
 
-def _nbgrader(course: Course, *arguments: str, db: Path | None = None) -> list[str]:
+def nbgrader_command(course: Course, *arguments: str, db: Path | None = None) -> list[str]:
     database = db if db is not None else course.gradebook
     return [
         sys.executable,
@@ -88,7 +91,7 @@ def _nbgrader(course: Course, *arguments: str, db: Path | None = None) -> list[s
     ]
 
 
-def _environment() -> dict[str, str]:
+def subprocess_environment() -> dict[str, str]:
     # nbgrader runs `alembic` from PATH: put this interpreter's scripts folder first.
     scripts = str(Path(sys.executable).parent)
     return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
@@ -97,19 +100,32 @@ def _environment() -> dict[str, str]:
 def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
     # nbgrader reads nbgrader_config.py from the working directory: always this repository's.
     return subprocess.run(
-        command, cwd=REPO_ROOT, env=_environment(), capture_output=True, text=True
+        command, cwd=REPO_ROOT, env=subprocess_environment(), capture_output=True, text=True
     )
 
 
 def release(course: Course, assignments: Iterable[str] | None = None) -> None:
     """Regenerate the student notebooks (and the gradebook's record of every test cell)."""
     for assignment in assignments or course.assignments():
-        done = _run(_nbgrader(course, "generate_assignment", assignment, "--force"))
+        done = _run(nbgrader_command(course, "generate_assignment", assignment, "--force"))
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.stderr}")
         for checkpoint in (course.root / course.release / assignment).glob(".ipynb_checkpoints"):
             shutil.rmtree(checkpoint)
     print(f"Released {', '.join(assignments or course.assignments())} into {course.release}/.")
+
+
+def refresh_examples(course: Course) -> None:
+    """Copy the solutions and the release into ``submitted/`` as two example students."""
+    for student, folder in EXAMPLE_STUDENTS.items():
+        origin = course.root / getattr(course, folder)
+        destination = course.root / course.submitted / student
+        shutil.rmtree(destination, ignore_errors=True)
+        for assignment in course.assignments():
+            target = destination / assignment
+            target.mkdir(parents=True)
+            for name in course.notebook_names(assignment):
+                shutil.copy(origin / assignment / name, target / name)
 
 
 # --------------------------------------------------------------------------------------
@@ -270,9 +286,9 @@ def grade_batch(
             timeout = BATCH_TIMEOUT_PER_NOTEBOOK_S * len(to_grade)
             limits = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
             process = subprocess.Popen(
-                _nbgrader(work, "autograde", assignment, "--force", *limits, db=db),
+                nbgrader_command(work, "autograde", assignment, "--force", *limits, db=db),
                 cwd=REPO_ROOT,
-                env=_environment(),
+                env=subprocess_environment(),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -286,7 +302,7 @@ def grade_batch(
                 log, _ = process.communicate()
                 timed_out = True
             if feedback:
-                _run(_nbgrader(work, "generate_feedback", assignment, "--force", db=db))
+                _run(nbgrader_command(work, "generate_feedback", assignment, "--force", db=db))
 
         for student in to_grade:
             scores = _read_scores(db, assignment, student)
@@ -390,6 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     course = Course()
     release(course)
+    refresh_examples(course)
     if arguments.command == "grade":
         results = grade_class(course, workers=arguments.workers)
         print(format_table(results))
