@@ -85,3 +85,19 @@ def test_solution_notebook_is_committed_without_outputs(assignment, name):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
+
+
+def test_grading_the_example_students_gives_full_marks_and_zero(tmp_path):
+    """What `make grade` does on a fresh clone, with its output kept out of the repository."""
+    results = classroom.grade_class(
+        released_course(), submitted_root=REPO_ROOT / "submitted", output_root=tmp_path
+    )
+    assert {(r.student, r.assignment) for r in results} == {
+        (student, assignment) for student in EXAMPLE_STUDENTS for assignment in COURSE.assignments()
+    }
+    for result in results:
+        assert result.status == classroom.OK, result
+        assert result.max_score > 0
+        expected = result.max_score if result.student == "reference-solution" else 0
+        assert result.score == expected, result
+    assert "reference-solution" in classroom.format_table(results)
