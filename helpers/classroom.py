@@ -333,10 +333,13 @@ def grade_class(
     workers: int | None = None,
     batch_size: int = 1,
     assignments: Iterable[str] | None = None,
+    students: Iterable[str] | None = None,
     cell_timeout: int | None = None,
     feedback: bool = True,
 ) -> list[Result]:
     """Grade every ``<submitted>/<student>/<assignment>`` folder, ``workers`` at a time.
+
+    ``assignments`` and ``students`` restrict grading to those names (default: all).
 
     ``batch_size=1`` (the default) isolates each submission in its own process; larger
     batches amortize nbgrader's start-up when many trusted variants are graded (tests).
@@ -344,10 +347,14 @@ def grade_class(
     submitted_root = submitted_root or course.root / course.submitted
     output_root = output_root or course.root
     wanted = list(assignments or course.assignments())
-    students = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
+    present = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
+    chosen = set(students) if students is not None else set(present)
+    unknown = chosen - set(present)
+    if unknown:
+        raise ValueError(f"No submissions in {submitted_root} for: {', '.join(sorted(unknown))}")
     jobs = []
     for assignment in wanted:
-        have = [s for s in students if (submitted_root / s / assignment).exists()]
+        have = [s for s in present if s in chosen and (submitted_root / s / assignment).exists()]
         for start in range(0, len(have), batch_size):
             jobs.append((assignment, have[start : start + batch_size]))
     workers = workers or os.cpu_count() or 1
@@ -401,6 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("release", help="regenerate notebooks/ from solutions/")
     grade = commands.add_parser("grade", help="release, then autograde submitted/")
     grade.add_argument("--workers", type=int, default=None, help="parallel graders (cores)")
+    grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--csv", type=Path, default=REPO_ROOT / "grades.csv")
     arguments = parser.parse_args(argv)
 
@@ -408,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     release(course)
     refresh_examples(course)
     if arguments.command == "grade":
-        results = grade_class(course, workers=arguments.workers)
+        results = grade_class(course, workers=arguments.workers, students=arguments.student)
         print(format_table(results))
         write_csv(results, arguments.csv)
         print(f"\nWrote {arguments.csv}; feedback in feedback/<student>/<assignment>/.")

@@ -171,9 +171,18 @@ def test_table_and_csv_list_every_student(graded, tmp_path):
     assert json.loads(rows["reference"]["cells"]) == FULL_MARKS
 
 
-def test_regrading_gives_the_same_results(graded):
+def test_regrading_chosen_students_gives_the_same_results(graded):
     course, first = graded
-    again = classroom.grade_class(course, workers=2, cell_timeout=10, feedback=False)
+    chosen = ["reference", "untouched", "deleted_tests", "misnamed"]
+    again = classroom.grade_class(course, workers=2, students=chosen, feedback=False)
     assert {r.student: (r.status, r.cells) for r in again} == {
-        s: (r.status, r.cells) for s, r in first.items()
+        s: (first[s].status, first[s].cells) for s in chosen
     }
+    graded_notebook = course.root / "autograded" / "reference" / "toy" / "toy.ipynb"
+    assert graded_notebook.exists()
+
+
+def test_grading_an_unknown_student_is_a_clear_error(graded):
+    course, _ = graded
+    with pytest.raises(ValueError, match="No submissions .* for: nobody"):
+        classroom.grade_class(course, students=["nobody"])
