@@ -1,0 +1,193 @@
+"""Every demo of notebook 03 computes headless at its widget defaults and returns sane numbers.
+
+Real MNIST digits (the offline subset) are used where the demos use them in the notebook, so
+that "the loss goes down" means what it means there. Plot functions are drawn once each to
+catch errors in labelling code; widgets are checked to be skipped while grading.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from helpers import optimization_demos as demos  # noqa: E402
+from helpers.data import load_mnist  # noqa: E402
+from helpers.landscape import LossSlice, curvature_at, newton_optimum  # noqa: E402
+from helpers.models import MLP  # noqa: E402
+from helpers.updates import (  # noqa: E402
+    gradient_update,
+    momentum_update,
+    rmsprop_update,
+    sample_minibatch,
+)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    train_set, _ = load_mnist()
+    torch.manual_seed(0)
+    subset = torch.randperm(len(train_set))[:500]
+    small = train_set.data[subset], train_set.targets[subset]
+    return small, (train_set.data[:2000], train_set.targets[:2000])
+
+
+@pytest.fixture(scope="module")
+def landscape(mnist):
+    (inputs, targets), _ = mnist
+    torch.manual_seed(1)
+    loss_slice = LossSlice.from_model(MLP(hidden_dims=[]), inputs, targets)
+    optimum = newton_optimum(loss_slice)
+    return loss_slice, optimum, curvature_at(loss_slice, optimum)
+
+
+def test_partial_training_lowers_the_loss(mnist):
+    (inputs, targets), _ = mnist
+    model = MLP(hidden_dims=[])
+    before = F.nll_loss(model(inputs), targets).item()
+    demos.partially_train(model, inputs, targets, steps=30)
+    assert F.nll_loss(model(inputs), targets).item() < before
+    plt.close(demos.plot_class_filters(model))
+    plt.close(demos.plot_digits(inputs, targets, count=2))
+
+
+def test_gradient_step_beats_typical_random_directions(mnist):
+    (inputs, targets), _ = mnist
+    torch.manual_seed(2)
+    changes = demos.loss_changes(MLP(hidden_dims=[]), inputs, targets, gradient_update)
+    assert changes["random"].shape == (100,)
+    assert np.isfinite(changes["random"]).all()
+    assert changes["gradient"] < 0
+    assert changes["gradient"] < np.median(changes["random"])
+    plt.close(demos.plot_loss_changes({"At initialization": changes}))
+
+
+def test_momentum_demo_at_defaults_returns_full_finite_paths(landscape):
+    loss_slice, optimum, curvature = landscape
+    paths = demos.momentum_vs_gd(loss_slice, gradient_update, momentum_update)
+    assert set(paths) == {"Gradient descent", "Momentum"}
+    for path in paths.values():
+        assert path.shape == (301, 3) and np.isfinite(path).all()
+        assert path[-1, 2] < path[0, 2]  # the loss went down
+    # At the defaults momentum gets closer to the optimum than gradient descent.
+    distance = {name: np.abs(path[-1, :2] - optimum).max() for name, path in paths.items()}
+    assert distance["Momentum"] < distance["Gradient descent"]
+    plt.close(demos.plot_momentum_vs_gd(paths, optimum, loss_slice.grid(points=8)))
+    plt.close(demos.plot_loss_surface(loss_slice.grid(points=8), optimum))
+
+
+def test_recommended_momentum_settings_reach_the_optimum(landscape):
+    loss_slice, optimum, curvature = landscape
+    path = demos.optimize_slice(
+        loss_slice,
+        momentum_update,
+        steps=200,
+        with_state=True,
+        lr=curvature.momentum_step,
+        beta=curvature.momentum_beta,
+    )
+    assert np.abs(path[-1, :2] - optimum).max() < 1e-6
+
+
+def test_a_diverging_run_stops_and_pads_with_nan(landscape):
+    loss_slice, _, _ = landscape
+
+    def exploding_update(loss, params, lr):
+        with torch.no_grad():
+            for param in params:
+                param.mul_(lr)
+
+    path = demos.optimize_slice(loss_slice, exploding_update, steps=50, lr=100.0)
+    assert path.shape == (51, 3)
+    assert np.isfinite(path[:2]).all()
+    assert np.isnan(path[-1]).all()
+
+
+def test_overparameterization_at_defaults(mnist):
+    (inputs, targets), _ = mnist
+    torch.manual_seed(3)
+    result = demos.overparameterization(inputs, targets, gradient_update)
+    losses = result["losses"]
+    assert losses.shape == (7, 150) and np.isfinite(losses).all()
+    assert (losses[:, -1] < losses[:, 0]).all()
+    assert result["num_params"] == 784 * 10 + 10 + 10 * 10 + 10
+    plt.close(demos.plot_overparameterization(result, "10"))
+
+
+def test_computation_time_at_defaults(mnist):
+    _, (inputs, targets) = mnist
+    result = demos.computation_time(inputs, targets)
+    assert list(result["num_points"]) == [n for n in demos.NUM_POINTS if n <= 2000]
+    for key in ("forward", "backward"):
+        assert result[key].shape == result["num_points"].shape
+        assert (result[key] > 0).all()
+    plt.close(demos.plot_computation_time(result, "100"))
+
+
+def test_minibatch_race_makes_updates_for_every_batch_size(mnist):
+    _, (inputs, targets) = mnist
+    torch.manual_seed(4)
+    histories = demos.minibatch_race(
+        inputs, targets, gradient_update, sample_minibatch, time_budget=0.2
+    )
+    assert set(histories) == {20, 250, 1000}
+    for history in histories.values():
+        assert history.ndim == 2 and history.shape[1] == 2 and len(history) >= 1
+        assert np.isfinite(history).all()
+        assert (np.diff(history[:, 0]) >= 0).all()  # time runs forward
+    plt.close(demos.plot_minibatch_race(histories, [0.05, 0.1, 0.1]))
+
+
+def test_minibatch_race_needs_one_learning_rate_per_batch_size(mnist):
+    _, (inputs, targets) = mnist
+    with pytest.raises(ValueError, match="one learning rate per batch size"):
+        demos.minibatch_race(inputs, targets, gradient_update, sample_minibatch, (10, 20), (0.1,))
+
+
+def test_compare_optimizers_at_defaults(mnist):
+    _, (inputs, targets) = mnist
+    torch.manual_seed(5)
+    histories = demos.compare_optimizers(
+        inputs, targets, gradient_update, momentum_update, rmsprop_update, sample_minibatch
+    )
+    assert list(histories) == ["SGD", "Momentum", "RMSprop", "Adam (torch.optim)"]
+    for losses in histories.values():
+        assert losses.shape == (150,) and np.isfinite(losses).all()
+    # At lr = 2e-3 the adaptive methods learn much faster than plain SGD.
+    assert histories["RMSprop"][-20:].mean() < histories["SGD"][-20:].mean()
+    plt.close(demos.plot_compare_optimizers(histories))
+
+
+def test_widgets_are_skipped_while_grading(monkeypatch, mnist, landscape, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    (inputs, targets), _ = mnist
+    loss_slice, optimum, curvature = landscape
+    results = [
+        demos.momentum_widget(loss_slice, optimum, curvature, gradient_update, momentum_update),
+        demos.overparameterization_widget(inputs, targets, gradient_update),
+        demos.computation_time_widget(inputs, targets),
+        demos.minibatch_widget(inputs, targets, gradient_update, sample_minibatch),
+        demos.compare_optimizers_widget(
+            inputs, targets, gradient_update, momentum_update, rmsprop_update, sample_minibatch
+        ),
+    ]
+    assert results == [None] * 5
+    assert capsys.readouterr().out.count(demos.SKIPPED_WHILE_GRADING) == 5
+
+
+def test_widgets_build_and_draw_outside_grading(monkeypatch, mnist, landscape):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    (inputs, targets), _ = mnist
+    loss_slice, optimum, curvature = landscape
+    box = demos.momentum_widget(loss_slice, optimum, curvature, gradient_update, momentum_update)
+    button = box.children[1]
+    button.click()  # the recommended values move the sliders
+    lr_slider = box.children[0].children[1]
+    assert lr_slider.value == pytest.approx(curvature.momentum_step, rel=0.2)
+    assert demos.computation_time_widget(inputs[:200], targets[:200]) is not None
