@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from helpers.data import DATA_DIR
 from helpers.device import seed_worker
-from helpers.models import MLP
+from helpers.models import MLP, accuracy
 
 BENCHMARK_HIDDEN_DIMS = (100, 50)
 BENCHMARK_WEIGHTS = DATA_DIR / "benchmark_mlp.pt"
@@ -97,7 +97,7 @@ def train_model(
             loss.backward()
             optimizer.step()  # the whole update rule, state included, lives in the optimizer
             metrics["train_loss"].append(loss.item())
-            metrics["train_acc"].append((log_probs.argmax(dim=1) == targets).float().mean().item())
+            metrics["train_acc"].append(accuracy(log_probs, targets))
             if len(metrics["train_loss"]) % validate_every == 0:
                 val_loss, val_acc = evaluate(model, val_loader, device)
                 metrics["val_step"].append(len(metrics["train_loss"]))
