@@ -150,7 +150,8 @@ def train(
     losses = torch.empty(n_epochs, device=device)
     predictions = torch.empty(n_epochs, device=device)
     rsms = torch.empty(n_epochs, n_items, n_items, device=device)
-    grams = torch.empty(n_epochs, in_dim, in_dim, device=device, dtype=torch.float64)
+    gram_device = torch.device("cpu") if device.type == "mps" else device  # MPS lacks float64
+    grams = torch.empty(n_epochs, in_dim, in_dim, device=gram_device, dtype=torch.float64)
     with _one_cpu_thread(device):
         for epoch in range(n_epochs):
             model.zero_grad()
@@ -158,7 +159,7 @@ def train(
             loss = nn.functional.mse_loss(output, targets)
             loss.backward()
             with torch.no_grad():
-                total = total_map(model, in_dim).double()
+                total = total_map(model, in_dim).to(gram_device, torch.float64)
                 grams[epoch] = total.T @ total
                 rsms[epoch] = net_rsm(hidden)
                 losses[epoch] = loss
@@ -185,21 +186,16 @@ def train_tree_network(
     hidden_dim: int = 30,
     init_seed: int = 0,
     watch: tuple[int, int] = (0, -1),
-    initializer=None,
 ) -> tuple[LinearNet, TrainingRecord]:
     """Build a one-hidden-layer ``LinearNet`` for the data, initialise it at scale ``gamma``, train.
 
     The initial weights come from a generator seeded with ``init_seed``, so a run is
-    reproducible without touching the global random state. ``initializer`` (for example a
-    student's ``ex_initializer_``) replaces the reference; it then draws from the global
-    generator. Returns the trained model and its ``TrainingRecord``.
+    reproducible without touching the global random state. Returns the trained model and its
+    ``TrainingRecord``.
     """
     device = inputs.device
     model = LinearNet(inputs.shape[1], hidden_dim, targets.shape[1]).to(device)
-    if initializer is None:
-        initializer_(model, gamma, generator=torch.Generator(device).manual_seed(init_seed))
-    else:
-        initializer(model, gamma)
+    initializer_(model, gamma, generator=torch.Generator(device).manual_seed(init_seed))
     return model, train(model, inputs, targets, n_epochs, lr, watch)
 
 
