@@ -32,7 +32,7 @@ class LossSlice:
     Build it with ``LossSlice.from_model``. Calling it with tensors ``u`` and ``v`` of any
     (broadcastable) shape returns the loss for every pair, with that shape, differentiable
     in ``u`` and ``v``. Computations use float64 so that Newton's method can reach the
-    optimum to about 1e-12.
+    optimum to about 1e-12, on the CPU whatever the model's device.
     """
 
     frozen_logits: torch.Tensor  # (N, C): logits without the two free parameters' terms
@@ -59,15 +59,16 @@ class LossSlice:
             )
         layer = layers[0]
         row, column = weight_index
+        # Always on the CPU in float64: the slice is tiny, and Apple GPUs have no float64.
         with torch.no_grad():
-            features = inputs.reshape(len(inputs), -1).to(torch.float64)
-            weight = layer.weight.to(torch.float64)
-            bias = layer.bias.to(torch.float64)
+            features = inputs.reshape(len(inputs), -1).to("cpu", torch.float64)
+            weight = layer.weight.to("cpu", torch.float64)
+            bias = layer.bias.to("cpu", torch.float64)
             logits = features @ weight.T + bias
             logits[:, row] -= weight[row, column] * features[:, column]
             logits[:, bias_index] -= bias[bias_index]
         start = (float(weight[row, column]), float(bias[bias_index]))
-        return cls(logits, features[:, column].clone(), targets.clone(), row, bias_index, start)
+        return cls(logits, features[:, column].clone(), targets.cpu(), row, bias_index, start)
 
     def __call__(self, u: torch.Tensor | float, v: torch.Tensor | float) -> torch.Tensor:
         """Mean NLL loss at ``(u, v)``; broadcasts over the shapes of ``u`` and ``v``."""

@@ -74,17 +74,20 @@ def _run_button_widget(
 
 
 def plot_digits(images: torch.Tensor, labels: torch.Tensor, count: int = 3) -> Figure:
-    """Show ``count`` images with every pixel's (normalized) value written on it."""
+    """Show ``count`` images; the first has every pixel's (normalized) value written on it."""
     figure, axes = plt.subplots(1, count, figsize=(5 * count, 5))
-    for ax, image, label in zip(np.atleast_1d(axes), images[:count].cpu(), labels[:count].cpu()):
+    for index, (ax, image, label) in enumerate(
+        zip(np.atleast_1d(axes), images[:count].cpu(), labels[:count].cpu())
+    ):
         ax.matshow(image, cmap="gray_r")
-        for (row, column), value in np.ndenumerate(image.numpy()):
-            ax.text(
-                column, row, f"{value:.1f}", ha="center", va="center", fontsize=5, c="steelblue"
-            )
+        if index == 0:  # 784 labels per image: one image is enough to read the values
+            for (row, column), value in np.ndenumerate(image.numpy()):
+                ax.text(
+                    column, row, f"{value:.1f}", ha="center", va="center", fontsize=5, c="steelblue"
+                )
         ax.set_title(f"Label: {int(label)}")
         ax.axis("off")
-    figure.suptitle("Training images after normalization (pixel values written on them)")
+    figure.suptitle("Training images after normalization")
     return figure
 
 
@@ -187,8 +190,11 @@ def optimize_slice(
     ``with_state`` gives the update a list of zero-initialized state tensors (velocities for
     momentum). A diverging run stops early; its remaining rows are NaN.
     """
-    params = [torch.tensor(value, dtype=torch.float64, requires_grad=True) for value in start]
-    params = [p.to(loss_slice.frozen_logits.device).detach().requires_grad_(True) for p in params]
+    device = loss_slice.frozen_logits.device
+    params = [
+        torch.tensor(value, dtype=torch.float64, device=device, requires_grad=True)
+        for value in start
+    ]
     state = [torch.zeros_like(p) for p in params]
     path = np.full((steps + 1, 3), np.nan)
     for step in range(steps + 1):
