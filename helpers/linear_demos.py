@@ -290,7 +290,7 @@ def svd_rsa_explorer(data: TreeData, n_epochs: int = 250) -> widgets.VBox:
         value=1e-12, base=10, min=-15, max=1, step=1, description="gamma", continuous_update=False
     )
     epoch_slider = widgets.IntSlider(
-        value=60,
+        value=min(130, n_epochs - 1),  # at the defaults: after the first two modes
         min=0,
         max=n_epochs - 1,
         description="epoch",
