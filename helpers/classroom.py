@@ -91,10 +91,17 @@ def nbgrader_command(course: Course, *arguments: str, db: Path | None = None) ->
     ]
 
 
-def subprocess_environment() -> dict[str, str]:
-    # nbgrader runs `alembic` from PATH: put this interpreter's scripts folder first.
+def subprocess_environment(threads: int | None = None) -> dict[str, str]:
+    """Our environment, with this interpreter's scripts first on PATH (nbgrader runs
+    `alembic` from there) and, when given, the number of threads each kernel may use."""
     scripts = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+    environment = {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
+    if threads is not None:
+        # Parallel kernels that each start one thread per core fight over the cores and
+        # run many times slower than kernels that share them out.
+        environment["OMP_NUM_THREADS"] = str(threads)
+        environment["MKL_NUM_THREADS"] = str(threads)
+    return environment
 
 
 def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
@@ -249,6 +256,7 @@ def grade_batch(
     output_root: Path,
     memory_gb: float = MEMORY_LIMIT_GB,
     cell_timeout: int | None = None,
+    threads: int | None = None,
     feedback: bool = True,
 ) -> list[Result]:
     """Autograde ``students``' submissions of ``assignment`` in one isolated nbgrader process.
@@ -288,7 +296,7 @@ def grade_batch(
             process = subprocess.Popen(
                 nbgrader_command(work, "autograde", assignment, "--force", *limits, db=db),
                 cwd=REPO_ROOT,
-                env=subprocess_environment(),
+                env=subprocess_environment(threads),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -358,6 +366,7 @@ def grade_class(
         for start in range(0, len(have), batch_size):
             jobs.append((assignment, have[start : start + batch_size]))
     workers = workers or os.cpu_count() or 1
+    threads = max(1, (os.cpu_count() or 1) // workers)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         batches = pool.map(
             lambda job: grade_batch(
@@ -367,6 +376,7 @@ def grade_class(
                 submitted_root,
                 output_root,
                 cell_timeout=cell_timeout,
+                threads=threads,
                 feedback=feedback,
             ),
             jobs,
