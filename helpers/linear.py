@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import trange
 
 
 class LinearNet(nn.Module):
@@ -133,8 +134,11 @@ def train(
     n_epochs: int,
     lr: float,
     watch: tuple[int, int] = (0, -1),
+    progress: bool = False,
 ) -> TrainingRecord:
     """Full-batch gradient descent on the mean squared error, recording every epoch.
+
+    ``progress`` shows a progress bar, for runs long enough to make one wait.
 
     Recordings stay on the model's device until the end (no per-epoch synchronisation), and
     the singular values come from the small Gram matrices ``W^T W`` of the total map, which are
@@ -153,7 +157,7 @@ def train(
     gram_device = torch.device("cpu") if device.type == "mps" else device  # MPS lacks float64
     grams = torch.empty(n_epochs, in_dim, in_dim, device=gram_device, dtype=torch.float64)
     with _one_cpu_thread(device):
-        for epoch in range(n_epochs):
+        for epoch in trange(n_epochs, desc="training", disable=not progress, leave=False):
             model.zero_grad()
             output, hidden = model(inputs)
             loss = nn.functional.mse_loss(output, targets)

@@ -145,7 +145,12 @@ def plot_illusion(record: TrainingRecord, label: str) -> None:
 
 
 def saxe_comparison(
-    data: TreeData, lr: float = 100.0, gamma: float = 1e-12, n_epochs: int = 250, init_seed: int = 0
+    data: TreeData,
+    lr: float = 100.0,
+    gamma: float = 1e-12,
+    n_epochs: int = 250,
+    init_seed: int = 0,
+    progress: bool = False,
 ) -> tuple[TrainingRecord, np.ndarray]:
     """Train the one-hidden-layer network and predict its singular values in closed form.
 
@@ -156,7 +161,7 @@ def saxe_comparison(
     generator = torch.Generator(data.items.device).manual_seed(init_seed)
     initializer_(model, gamma, generator=generator)
     theory = saxe_parameters(model, data.items, data.features, lr)
-    record = train(model, data.items, data.features, n_epochs, lr)
+    record = train(model, data.items, data.features, n_epochs, lr, progress=progress)
     return record, theory.trajectories(n_epochs)
 
 
