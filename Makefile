@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: grade test release lab lint clean
+.PHONY: grade test release lab lint bench clean
 
 grade: $(INSTALLED)  ## regenerate notebooks/, autograde submitted/, print the table, write grades.csv
 	$(PY) -m helpers.classroom grade
@@ -21,6 +21,9 @@ lab: $(INSTALLED)  ## JupyterLab on the student notebooks
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
+
+bench: $(INSTALLED)  ## demo response times and what the vectorized helpers buy (ratios)
+	$(PY) scripts/bench.py
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \

@@ -3,7 +3,7 @@
 A *variant* is a student submission built from the release notebook by replacing solution
 cells, found by ``grade_id``, with other source code: a realistic mistake, a correct answer
 written differently, or the reference answer alone. The mutation suites in
-``test_mutants_*.py`` use ``grade_variants`` to check that the hidden tests tell them apart.
+``test_mutants.py`` uses ``grade_variants`` to check that the hidden tests tell them apart.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def exercise_points(cells: dict[str, float], exercise: str) -> float:
     return sum(points for grade_id, points in cells.items() if grade_id.startswith(prefix))
 
 
-def test_cell_points(assignment: str, notebook_name: str) -> dict[str, float]:
+def graded_cell_points(assignment: str, notebook_name: str) -> dict[str, float]:
     """``{test grade_id: maximum points}`` of the source notebook's autograded cells."""
     notebook = nbformat.read(REPO_ROOT / "solutions" / assignment / notebook_name, as_version=4)
     points = {}
@@ -100,3 +100,26 @@ def test_cell_points(assignment: str, notebook_name: str) -> dict[str, float]:
         if meta.get("grade") and not meta.get("solution"):
             points[meta["grade_id"]] = float(meta["points"])
     return points
+
+
+def combine_variants(
+    versions_by_exercise: dict[str, dict[str, str]], prefix: str
+) -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], str]]:
+    """Pack variants of different exercises into as few submissions as possible.
+
+    Tests of one exercise depend only on that exercise, so submission ``prefix_i`` can carry
+    the i-th version of every exercise at once. Returns the submissions and, for each
+    ``(exercise, label)``, the submission that carries it.
+    """
+    submissions: dict[str, dict[str, str]] = {}
+    carrier: dict[tuple[str, str], str] = {}
+    longest = max(len(versions) for versions in versions_by_exercise.values())
+    for index in range(longest):
+        name = f"{prefix}_{index}"
+        submissions[name] = {}
+        for exercise, versions in versions_by_exercise.items():
+            if index < len(versions):
+                label = list(versions)[index]
+                submissions[name][exercise] = versions[label]
+                carrier[(exercise, label)] = name
+    return submissions, carrier

@@ -3,11 +3,11 @@
 import re
 from pathlib import Path
 
-import test_mutants_deep_linear
-import test_mutants_optimization
+import variants_deep_linear
+import variants_optimization
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-SUITES = {"02": test_mutants_deep_linear, "03": test_mutants_optimization}
+SUITES = {"02": variants_deep_linear, "03": variants_optimization}
 ROW = re.compile(r"^\| (\d\d) \| `(\w+)` \| (\d+) / (\d+) \| (\d+) / (\d+) \|$", re.MULTILINE)
 
 

@@ -1,19 +1,13 @@
-"""Mutation suite for notebook 03 (optimization), graded by the real nbgrader autograde.
+"""Variants of the exercises of notebook 03 (optimization) for the mutation suite.
 
-For each exercise: realistic wrong implementations must lose points on its ``test_<name>``
-cells, correct implementations written differently from the reference must earn all of them,
-and a submission that solves only that exercise earns exactly its points. Tests of one exercise
-depend only on that exercise, so one submission carries a variant of every exercise at once
-(``wrong_3`` holds the fourth wrong version of each exercise), which keeps the number of graded
-notebooks, and the suite's time, small.
+``WRONG[exercise]`` maps a label to a realistic wrong solution cell, ``CORRECT[exercise]``
+to a correct one written differently from the reference; ``tests/test_mutants.py`` grades
+them with the real nbgrader autograde.
 """
 
 from __future__ import annotations
 
 import textwrap
-
-import mutants  # the lead's harness; imported as a module so pytest does not collect its helpers
-import pytest
 
 ASSIGNMENT = "03_optimization"
 NOTEBOOK = "optimization.ipynb"
@@ -342,72 +336,3 @@ CORRECT = {
 }
 
 EXERCISES = list(WRONG)
-
-
-def _combined(kind: dict[str, dict[str, str]], prefix: str) -> tuple[dict, dict]:
-    """Variant ``prefix_i`` carries the i-th version of every exercise that has one."""
-    variants, labels = {}, {}
-    for index in range(max(len(versions) for versions in kind.values())):
-        name = f"{prefix}_{index}"
-        variants[name] = {}
-        for exercise, versions in kind.items():
-            if index < len(versions):
-                label = list(versions)[index]
-                variants[name][exercise] = versions[label]
-                labels[(exercise, label)] = name
-    return variants, labels
-
-
-WRONG_VARIANTS, WRONG_LABELS = _combined(WRONG, "wrong")
-CORRECT_VARIANTS, CORRECT_LABELS = _combined(CORRECT, "correct")
-
-
-@pytest.fixture(scope="module")
-def grades() -> dict[str, dict[str, float]]:
-    variants = {**WRONG_VARIANTS, **CORRECT_VARIANTS, "untouched": {}}
-    solutions = {e: mutants.solution_source(ASSIGNMENT, NOTEBOOK, e) for e in EXERCISES}
-    for exercise in EXERCISES:
-        variants[f"only_{exercise}"] = {exercise: solutions[exercise]}
-    variants["all_solved"] = solutions
-    return mutants.grade_variants(ASSIGNMENT, NOTEBOOK, variants)
-
-
-@pytest.fixture(scope="module")
-def full_points() -> dict[str, float]:
-    cells = mutants.test_cell_points(ASSIGNMENT, NOTEBOOK)
-    return {exercise: mutants.exercise_points(cells, exercise) for exercise in EXERCISES}
-
-
-def test_every_exercise_has_at_least_four_wrong_and_two_correct_variants():
-    for exercise in EXERCISES:
-        assert len(WRONG[exercise]) >= 4 and len(CORRECT[exercise]) >= 2, exercise
-
-
-@pytest.mark.parametrize(("exercise", "label"), sorted(WRONG_LABELS))
-def test_wrong_implementation_loses_points(grades, full_points, exercise, label):
-    earned = mutants.exercise_points(grades[WRONG_LABELS[(exercise, label)]], exercise)
-    assert earned < full_points[exercise], f"{exercise}/{label} earned {earned}"
-
-
-@pytest.mark.parametrize(("exercise", "label"), sorted(CORRECT_LABELS))
-def test_correct_implementation_written_differently_earns_all_points(
-    grades, full_points, exercise, label
-):
-    earned = mutants.exercise_points(grades[CORRECT_LABELS[(exercise, label)]], exercise)
-    assert earned == full_points[exercise], f"{exercise}/{label} earned {earned}"
-
-
-@pytest.mark.parametrize("exercise", EXERCISES)
-def test_solving_only_one_exercise_earns_exactly_its_points(grades, full_points, exercise):
-    cells = grades[f"only_{exercise}"]
-    assert mutants.exercise_points(cells, exercise) == full_points[exercise]
-    assert sum(cells.values()) == full_points[exercise]
-
-
-def test_untouched_release_earns_nothing(grades):
-    assert sum(grades["untouched"].values()) == 0
-
-
-def test_reference_solution_earns_full_marks(grades, full_points):
-    solved = grades["all_solved"]
-    assert sum(solved.values()) == sum(full_points.values())
