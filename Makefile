@@ -23,7 +23,7 @@ lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 bench: $(INSTALLED)  ## demo response times and what the vectorized helpers buy (ratios)
-	$(PY) scripts/bench.py
+	TQDM_DISABLE=1 $(PY) scripts/bench.py  # progress bars would bury the numbers
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \

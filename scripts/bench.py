@@ -15,7 +15,6 @@ meaningful on any machine:
 from __future__ import annotations
 
 import copy
-import os
 import time
 from collections.abc import Callable
 
@@ -31,7 +30,6 @@ from helpers.linear import LinearNet, initializer_
 from helpers.models import MLP
 
 REPEATS = 3
-os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars would bury the numbers
 
 
 def best_time(run: Callable[[], object], repeats: int = REPEATS) -> float:
