@@ -90,7 +90,10 @@ def test_solution_notebook_is_committed_without_outputs(assignment, name):
 def test_grading_the_example_students_gives_full_marks_and_zero(tmp_path):
     """What `make grade` does on a fresh clone, with its output kept out of the repository."""
     results = classroom.grade_class(
-        released_course(), submitted_root=REPO_ROOT / "submitted", output_root=tmp_path
+        released_course(),
+        submitted_root=REPO_ROOT / "submitted",
+        output_root=tmp_path,
+        students=list(EXAMPLE_STUDENTS),
     )
     assert {(r.student, r.assignment) for r in results} == {
         (student, assignment) for student in EXAMPLE_STUDENTS for assignment in COURSE.assignments()
