@@ -113,13 +113,14 @@ def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
 
 def release(course: Course, assignments: Iterable[str] | None = None) -> None:
     """Regenerate the student notebooks (and the gradebook's record of every test cell)."""
-    for assignment in assignments or course.assignments():
+    chosen = list(assignments or course.assignments())
+    for assignment in chosen:
         done = _run(nbgrader_command(course, "generate_assignment", assignment, "--force"))
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.stderr}")
         for checkpoint in (course.root / course.release / assignment).glob(".ipynb_checkpoints"):
             shutil.rmtree(checkpoint)
-    print(f"Released {', '.join(assignments or course.assignments())} into {course.release}/.")
+    print(f"Released {', '.join(chosen)} into {course.release}/.")
 
 
 def refresh_examples(course: Course) -> None:
