@@ -1,4 +1,4 @@
-"""Tools the notebooks' self-checks and autograder tests share.
+"""Comparisons and shortcut detection shared by every notebook's checks.
 
 - ``no_shortcuts`` watches a student's function while a test runs it and fails the test,
   with a clear message, when it calls the reference in ``helpers`` or torch's ready-made
@@ -6,31 +6,24 @@
   ``sys.setprofile``), so renaming an import does not hide a shortcut and merely mentioning
   a name in a comment costs nothing.
 - ``assert_close`` compares with a tolerance derived from the dtype and the problem size.
-- ``implementation_or_reference`` lets demos run on the student's code once it exists and on
-  the reference, with a one-line notice, while the exercise is still undone.
-- ``grading_mode`` tells long-running cells that nbgrader is executing the notebook.
+- ``compare_outputs`` compares every named output of one case with the reference's.
+- ``resolve`` turns a dotted name (``"torch.optim"``, ``"helpers.basics.reference:fit"``) into
+  the object, so that registries can name references and shortcuts without importing them.
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
 import inspect
 import math
-import os
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
-
-
-def grading_mode() -> bool:
-    """True while nbgrader executes the notebook (autograde or validate): skip heavy work."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
-
 
 # --------------------------------------------------------------------------------------
 # Shortcut detection
@@ -76,17 +69,45 @@ class ShortcutError(AssertionError):
     """Raised when a student's function relied on what the exercise asks them to write."""
 
 
+def resolve(dotted: str) -> Any:
+    """The object a dotted name points to: ``"torch.optim"`` or ``"helpers.x.reference:f"``.
+
+    A colon separates the module from an attribute path inside it; without one, the longest
+    importable prefix is the module.
+    """
+    if ":" in dotted:
+        module_name, _, attribute_path = dotted.partition(":")
+        value: Any = importlib.import_module(module_name)
+    else:
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            try:
+                value = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            attribute_path = ".".join(parts[cut:])
+            break
+        else:
+            raise ImportError(f"cannot import any part of {dotted!r}")
+    for attribute in filter(None, attribute_path.split(".")):
+        value = getattr(value, attribute)
+    return value
+
+
 @contextmanager
 def no_shortcuts(exercise: str, *forbidden: Any) -> Iterator[None]:
     """Fail, after the block, if code inside it called anything in ``forbidden``.
 
-    Use it around the call of the student's function only; compute the expected values with
-    the reference *outside* the block. Calls are recorded rather than interrupted, so the
-    student's code runs exactly as written and the message can name what it used.
+    ``forbidden`` holds functions, classes, modules or their dotted names. Use it around the
+    call of the student's function only; compute the expected values with the reference
+    *outside* the block. It protects checks that run beside the student's code (self-checks,
+    in-process mutation suites); grading verdicts come from a sandbox (see ``instructor``).
+    Calls are recorded rather than interrupted, so the student's code runs exactly as written
+    and the message can name what it used.
     """
     watched: dict[types.CodeType, str] = {}
     for target in forbidden:
-        watched.update(_code_objects(target))
+        watched.update(_code_objects(resolve(target) if isinstance(target, str) else target))
     used: list[str] = []
 
     def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
@@ -167,37 +188,14 @@ def assert_close(actual: Any, expected: Any, what: str, size: int = 1) -> None:
         )
 
 
-# --------------------------------------------------------------------------------------
-# Demos that run before the exercise is done
-# --------------------------------------------------------------------------------------
+def compare_outputs(
+    actual: Mapping[str, Any], expected: Mapping[str, Any], size: int = 1
+) -> None:
+    """Compare every named output of an implementation with the reference's outputs.
 
-
-def implementation_or_reference(student: Callable | None, reference: Callable) -> Callable:
-    """Return a function that runs ``student``, or ``reference`` while ``student`` is undone.
-
-    An exercise is undone while its body still raises ``NotImplementedError`` (the release
-    notebook's scaffold) or while it is not defined at all (pass ``None``). The switch happens
-    on the first call, with a one-line notice, and sticks, so a demo uses one implementation
-    throughout. The scaffold raises before touching any argument, so retrying is safe.
+    Keys are readable descriptions ("parameter 0 after call 2 (lr=0.1)"), used in the message.
     """
-    name = getattr(reference, "__name__", "this exercise")
-    notice = f"Note: `{name}` is not implemented yet; this demo uses the reference from helpers."
-    if student is None:
-        print(notice)
-        return reference
-    chosen: list[Callable] = []
-
-    @functools.wraps(reference)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if chosen:
-            return chosen[0](*args, **kwargs)
-        try:
-            result = student(*args, **kwargs)
-        except NotImplementedError:
-            print(notice)
-            chosen.append(reference)
-            return reference(*args, **kwargs)
-        chosen.append(student)
-        return result
-
-    return run
+    for what, value in expected.items():
+        if what not in actual:
+            raise AssertionError(f"{what} is missing from the result.")
+        assert_close(actual[what], value, what[0].upper() + what[1:], size=size)

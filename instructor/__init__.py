@@ -1,0 +1,6 @@
+"""The instructor's tooling: release the notebooks, grade a class. Never imported by a notebook.
+
+- ``notebook``: reading solution and release notebooks (cells by ``grade_id``, setup imports).
+- ``classroom``: ``python -m instructor.classroom release|grade`` (what ``make`` runs).
+- ``verdicts``: grading verdicts decided outside the student's kernel, in a sandbox.
+"""

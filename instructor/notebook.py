@@ -1,0 +1,78 @@
+"""Reading the course's notebooks: topics, exercise cells, and the setup a solution cell needs."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+
+import helpers
+from helpers.exercise import Registry, imports_only
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def nbgrader_metadata(cell: nbformat.NotebookNode) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def find_cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    for cell in notebook.cells:
+        if nbgrader_metadata(cell).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(f"no cell with grade_id {grade_id!r}")
+
+
+def setup_imports(notebook: nbformat.NotebookNode) -> list[str]:
+    """The import statements of every code cell that is not a solution cell, in order.
+
+    They are the setup a solution cell may rely on (``torch``, ``np``, ``nn``, ...). The grader
+    takes them from the *release*, never from a submission.
+    """
+    lines: list[str] = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and not nbgrader_metadata(cell).get("solution"):
+            lines.extend(line for line in imports_only(cell.source) if line not in lines)
+    return lines
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One notebook and its ``helpers`` subpackage, found by the naming rule in CONTRIBUTING."""
+
+    package: ModuleType
+    assignment: str
+
+    @property
+    def name(self) -> str:
+        return self.package.__name__.rpartition(".")[2]
+
+    @property
+    def exercises(self) -> Registry:
+        return importlib.import_module(f"{self.package.__name__}.checks").EXERCISES
+
+    def solution_path(self, root: Path = REPO_ROOT) -> Path:
+        return root / "solutions" / self.assignment / f"{self.notebook_name}"
+
+    def release_path(self, root: Path = REPO_ROOT) -> Path:
+        return root / "notebooks" / self.assignment / f"{self.notebook_name}"
+
+    @property
+    def notebook_name(self) -> str:
+        return self.assignment.split("_", 1)[1] + ".ipynb"
+
+
+def topics() -> list[Topic]:
+    """Every ``helpers`` subpackage that declares ``ASSIGNMENT``, in notebook order."""
+    found = []
+    for info in pkgutil.iter_modules(helpers.__path__):
+        if not info.ispkg:
+            continue
+        package = importlib.import_module(f"helpers.{info.name}")
+        if hasattr(package, "ASSIGNMENT"):
+            found.append(Topic(package, package.ASSIGNMENT))
+    return sorted(found, key=lambda topic: topic.assignment)
