@@ -12,6 +12,9 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 
+# The jupytext sources of the solutions (*.py) stay out of the release.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+
 # Student release: drop solutions and hidden tests; never ship outputs of the reference run.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearOutput.enabled = True
@@ -25,3 +28,18 @@ c.Execute.interrupt_on_timeout = True
 # there. Library warnings (deprecations in torch, numpy, matplotlib) say nothing about the
 # student's answer, so grading kernels, which inherit this environment, ignore them.
 os.environ["PYTHONWARNINGS"] = "ignore"
+
+# Autograding: the hidden tests never run in the student's kernel (and so never reach the
+# feedback); after the notebook has run, every test cell's outcome is set from a verdict
+# decided outside the kernel (instructor/verdicts.py). The rest is nbgrader's own pipeline.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.Execute",
+    "instructor.verdicts.ApplyVerdicts",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]

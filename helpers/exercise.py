@@ -12,8 +12,9 @@ An ``Exercise`` says everything the course needs to know about one graded functi
   ``run_case(implementation, case)`` builds the problem from the case, calls the
   implementation and returns its raw outputs as ``{description: array}``, and
   ``compare(case, actual, expected)`` raises ``AssertionError`` with a friendly message when
-  the outputs are wrong. The grader draws the cases, runs the student's ``run_case`` in a
-  sandboxed process, runs the reference's itself, and compares (see ``instructor.verdicts``);
+  the outputs are wrong (both sides arrive as detached CPU tensors, see ``as_tensors``).
+  The grader draws the cases, runs the student's ``run_case`` in a sandboxed process, runs
+  the reference's itself, and compares (see ``instructor.verdicts``);
   ``hidden_check`` does the same in one process, for the notebook and the tests;
 - ``shortcuts``: dotted names of what the student's code must not call (the reference module
   always counts).
@@ -34,11 +35,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from helpers.checking import compare_outputs, no_shortcuts, resolve
 
 Case = dict[str, Any]
 Outputs = dict[str, Any]
+
+
+def as_tensors(outputs: Outputs) -> dict[str, torch.Tensor]:
+    """Outputs as detached CPU tensors, the form ``compare`` always receives on both sides.
+
+    The grader gets the student's outputs back from a sandbox as plain arrays; converting
+    the reference's outputs the same way means ``compare`` cannot tell the paths apart.
+    """
+    converted = {}
+    for what, value in outputs.items():
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu()
+        else:
+            array = np.asarray(value)
+            if array.dtype == object:
+                raise TypeError(f"{what} should be a number, an array or a tensor.")
+            value = torch.from_numpy(array.copy())
+        if value.dtype in (torch.float16, torch.bfloat16):
+            value = value.double()
+        converted[what] = value
+    return converted
 
 
 def _compare_all(case: Case, actual: Outputs, expected: Outputs) -> None:
@@ -82,9 +105,13 @@ class Exercise:
         rng = np.random.default_rng(seed)
         reference = self.load_reference()
         for case in self.draw_cases(rng):
-            expected = self.run_case(reference, case)
+            expected = as_tensors(self.run_case(reference, case))
             with no_shortcuts(self.name, *self.forbidden):
-                actual = self.run_case(implementation, case)
+                outputs = self.run_case(implementation, case)
+            try:
+                actual = as_tensors(outputs)
+            except TypeError as error:
+                raise AssertionError(str(error)) from None
             self.compare(case, actual, expected)
 
 

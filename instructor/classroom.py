@@ -1,7 +1,7 @@
 """Release the student notebooks and autograde a whole class with nbgrader.
 
-    python -m helpers.classroom release   # notebooks/ from solutions/
-    python -m helpers.classroom grade     # grade submitted/<student>/<assignment>/
+    python -m instructor.classroom release   # notebooks/ from solutions/
+    python -m instructor.classroom grade     # grade submitted/<student>/<assignment>/
 
 Grading runs each submission in its own nbgrader process, with its own copy of the gradebook,
 in a temporary course folder, several at a time. A submission that loops forever, kills its
@@ -29,7 +29,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from instructor import sandbox, verdicts
+from instructor.notebook import REPO_ROOT
 
 # Limits for one grading process (nbgrader plus the kernel it starts).
 MEMORY_LIMIT_GB = 6.0
@@ -37,6 +38,7 @@ BATCH_TIMEOUT_PER_NOTEBOOK_S = 600
 LOG_TAIL_CHARS = 4000
 
 OK = "ok"
+SANDBOX_KERNEL = "course-sandbox"
 
 # Example submissions that ship with the repo, so that `make grade` works on a fresh clone.
 EXAMPLE_STUDENTS = {"reference-solution": "source", "untouched-release": "release"}
@@ -199,14 +201,60 @@ def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
 # --------------------------------------------------------------------------------------
 
 
-def _limit_resources(memory_gb: float) -> None:
-    """Run in the grading process before it starts: cap memory and detach from our signals."""
-    os.setsid()  # own process group, so that a timeout kills the kernel too
+def _limit_memory(pid: int, memory_gb: float) -> None:
+    """Cap the data segment of a process that has just started (its kernel inherits the cap).
+
+    Set from outside with ``prlimit`` rather than in a ``preexec_fn``, which is unsafe in a
+    process that runs threads (the class is graded by a thread pool).
+    """
     limit = int(memory_gb * 2**30)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    resource.prlimit(pid, resource.RLIMIT_DATA, (limit, limit))
 
 
-def _read_scores(db: Path, assignment: str, student: str) -> tuple[float, float, dict] | None:
+def _sandboxed_kernel(work: Path, threads: int | None) -> tuple[list[str], dict[str, str]]:
+    """A kernelspec that starts the student's kernel inside the sandbox, and how to use it.
+
+    The kernel talks to nbgrader over Unix sockets in its own runtime folder (it has no
+    network), works in a scratch folder of its own, and sees neither the course's solutions
+    nor the gradebook nor other submissions. Returns nbgrader's extra arguments and
+    environment.
+    """
+    runtime, scratch = work / "runtime", work / "scratch"
+    for folder in (runtime, scratch):
+        folder.mkdir()
+    environment = {**sandbox.environment(threads or 1), "NBGRADER_EXECUTION": "autograde"}
+    environment.pop("MPLBACKEND")  # the kernel draws inline
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    spec = {
+        "argv": sandbox.command(
+            argv,
+            writable=[runtime, scratch],
+            workdir=scratch,
+            environment=environment,
+        ),
+        "display_name": "Python 3 (grading sandbox)",
+        # A signal would reach bubblewrap, not the kernel inside: interrupt by message.
+        "interrupt_mode": "message",
+        "language": "python",
+    }
+    spec_folder = work / "jupyter" / "kernels" / SANDBOX_KERNEL
+    spec_folder.mkdir(parents=True)
+    (spec_folder / "kernel.json").write_text(json.dumps(spec))
+    arguments = [
+        f"--Execute.kernel_name={SANDBOX_KERNEL}",
+        "--KernelManager.transport=ipc",
+        f"--KernelManager.ip={runtime / 'kernel'}",
+        f"--KernelManager.connection_file={runtime / 'kernel.json'}",
+    ]
+    variables = {"JUPYTER_PATH": str(work / "jupyter"), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    return arguments, variables
+
+
+def _read_scores(
+    db: Path, assignment: str, student: str
+) -> tuple[float, float, dict, bool] | None:
+    """Automatic scores only (total, maximum, per test cell) and whether a manual score
+    appeared: nothing during autograding may set one, so it is ignored and reported."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{db}") as gradebook:
@@ -214,12 +262,22 @@ def _read_scores(db: Path, assignment: str, student: str) -> tuple[float, float,
             submission = gradebook.find_submission(assignment, student)
         except MissingEntry:
             return None
-        cells = {
-            grade.name: float(grade.score)
-            for notebook in submission.notebooks
-            for grade in notebook.grades
-        }
-        return float(submission.score), float(submission.max_score), cells
+        grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
+        cells = {grade.name: float(grade.auto_score or 0.0) for grade in grades}
+        manual = any(grade.manual_score is not None for grade in grades)
+        return sum(cells.values()), float(submission.max_score), cells, manual
+
+
+def _report_flags(report: Path) -> list[str]:
+    """Constructs worth a human look in the graded exercises (from the verdicts' report)."""
+    if not report.exists():
+        return []
+    flagged = {
+        name: verdict["flags"]
+        for name, verdict in json.loads(report.read_text()).items()
+        if verdict["flags"]
+    }
+    return [f"flagged {name}: {', '.join(flags)}" for name, flags in flagged.items()]
 
 
 def _max_score(course: Course, assignment: str) -> float:
@@ -259,12 +317,17 @@ def grade_batch(
     cell_timeout: int | None = None,
     threads: int | None = None,
     feedback: bool = True,
+    sandboxed: bool | None = None,
 ) -> list[Result]:
     """Autograde ``students``' submissions of ``assignment`` in one isolated nbgrader process.
+
+    The students' kernels run in the sandbox (``instructor.sandbox``) where bubblewrap is
+    available (``sandboxed=None``), and every verdict comes from ``instructor.verdicts``.
 
     The autograded notebooks and feedback land in ``output_root/autograded`` and
     ``output_root/feedback``, replacing earlier results of the same students.
     """
+    sandboxed = sandbox.available() if sandboxed is None else sandboxed
     max_score = _max_score(course, assignment)
     results: dict[str, Result] = {}
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
@@ -291,19 +354,30 @@ def grade_batch(
             to_grade.append(student)
 
         log, timed_out = "", False
+        reports = work.root / "verdicts"
+        reports.mkdir()
         if to_grade:
             timeout = BATCH_TIMEOUT_PER_NOTEBOOK_S * len(to_grade)
             limits = [f"--Execute.timeout={cell_timeout}"] if cell_timeout else []
+            environment = subprocess_environment(threads)
+            environment[verdicts.REPORT_FOLDER_VARIABLE] = str(reports)
+            environment[verdicts.RELEASE_ROOT_VARIABLE] = str(course.root)
+            if sandboxed:
+                kernel_arguments, variables = _sandboxed_kernel(work.root, threads)
+                limits += kernel_arguments
+                environment.update(variables)
             process = subprocess.Popen(
                 nbgrader_command(work, "autograde", assignment, "--force", *limits, db=db),
                 cwd=REPO_ROOT,
-                env=subprocess_environment(threads),
+                env=environment,
+                stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
                 errors="replace",
-                preexec_fn=lambda: _limit_resources(memory_gb),
+                start_new_session=True,  # its own process group: a timeout kills the kernel too
             )
+            _limit_memory(process.pid, memory_gb)
             try:
                 log, _ = process.communicate(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -320,10 +394,17 @@ def grade_batch(
             if scores is None or not all(path.exists() for path in notebooks):
                 # nbgrader deletes the output of a submission it could not finish
                 reason = _failure_reason(log[-LOG_TAIL_CHARS:], timed_out)
+                if os.environ.get("COURSE_DEBUG_GRADING"):
+                    print(log[-LOG_TAIL_CHARS:], file=sys.stderr)
                 results[student] = Result(student, assignment, reason, 0.0, max_score)
             else:
-                score, total, cells = scores
+                score, total, cells, manual = scores
                 problems = [p for p in map(_notebook_status, notebooks) if p]
+                if manual:
+                    problems.append("manual score appeared during autograding (ignored)")
+                problems += _report_flags(reports / f"{student}.json")
+                if not sandboxed:
+                    problems.append(sandbox.UNSANDBOXED)
                 status = "; ".join(problems + notes[student]) or OK
                 results[student] = Result(student, assignment, status, score, total, cells)
             for kind in ("autograded", "feedback"):
@@ -345,6 +426,7 @@ def grade_class(
     students: Iterable[str] | None = None,
     cell_timeout: int | None = None,
     feedback: bool = True,
+    sandboxed: bool | None = None,
 ) -> list[Result]:
     """Grade every ``<submitted>/<student>/<assignment>`` folder, ``workers`` at a time.
 
@@ -379,6 +461,7 @@ def grade_class(
                 cell_timeout=cell_timeout,
                 threads=threads,
                 feedback=feedback,
+                sandboxed=sandboxed,
             ),
             jobs,
         )

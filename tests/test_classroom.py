@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import classroom
+from instructor import classroom
 
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 FULL_MARKS = {"test_add": 2.0, "test_scale": 1.0}

@@ -21,9 +21,11 @@ def _split(requirement: str) -> tuple[str, str]:
     return requirement.strip().lower(), ""
 
 
-def test_environment_yml_lists_the_same_dependencies_as_pyproject():
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    pip_side = dict(_split(r) for r in pyproject["project"]["dependencies"])
+def test_environment_yml_lists_the_dependencies_and_the_lab_and_instructor_extras():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    requirements = [*project["dependencies"], *extras["lab"], *extras["instructor"]]
+    pip_side = dict(_split(r) for r in requirements)
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_side = {}
     for entry in environment["dependencies"]:

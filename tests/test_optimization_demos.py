@@ -2,7 +2,8 @@
 
 Real MNIST digits (the offline subset) are used where the demos use them in the notebook, so
 that "the loss goes down" means what it means there. Plot functions are drawn once each to
-catch errors in labelling code; widgets are checked to be skipped while grading.
+catch errors in labelling code; widgets are checked to be skipped while grading, and to say
+whose code they ran (here always the reference: the namespace holds no student code).
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from helpers import optimization_demos as demos  # noqa: E402
 from helpers.data import load_mnist  # noqa: E402
-from helpers.landscape import LossSlice, curvature_at, newton_optimum  # noqa: E402
 from helpers.models import MLP  # noqa: E402
-from helpers.updates import (  # noqa: E402
+from helpers.optimization import demos  # noqa: E402
+from helpers.optimization.checks import EXERCISES  # noqa: E402
+from helpers.optimization.landscape import LossSlice, curvature_at, newton_optimum  # noqa: E402
+from helpers.optimization.reference import (  # noqa: E402
     gradient_update,
     momentum_update,
     rmsprop_update,
     sample_minibatch,
 )
+from helpers.optimization.rules import InPlaceRule, momentum, no_state  # noqa: E402
+from helpers.widgets import SKIPPED_WHILE_GRADING  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +88,8 @@ def test_momentum_demo_at_defaults_returns_full_finite_paths(landscape):
 
 def test_recommended_momentum_settings_reach_the_optimum(landscape):
     loss_slice, optimum, curvature = landscape
-    path = demos.optimize_slice(
-        loss_slice,
-        momentum_update,
-        steps=200,
-        with_state=True,
-        lr=curvature.momentum_step,
-        beta=curvature.momentum_beta,
-    )
+    rule = momentum(momentum_update, lr=curvature.momentum_step, beta=curvature.momentum_beta)
+    path = demos.optimize_slice(loss_slice, rule, steps=200)
     assert np.abs(path[-1, :2] - optimum).max() < 1e-6
 
 
@@ -103,7 +101,8 @@ def test_a_diverging_run_stops_and_pads_with_nan(landscape):
             for param in params:
                 param.mul_(lr)
 
-    path = demos.optimize_slice(loss_slice, exploding_update, steps=50, lr=100.0)
+    rule = InPlaceRule(exploding_update, no_state, {"lr": 100.0})
+    path = demos.optimize_slice(loss_slice, rule, steps=50)
     assert path.shape == (51, 3)
     assert np.isfinite(path[:2]).all()
     assert np.isnan(path[-1]).all()
@@ -164,30 +163,48 @@ def test_compare_optimizers_at_defaults(mnist):
     plt.close(demos.plot_compare_optimizers(histories))
 
 
+def fallbacks() -> dict[str, object]:
+    """What the notebook hands the widgets, in a namespace without student code."""
+    return {name: EXERCISES.implementation(name, {}) for name in EXERCISES}
+
+
 def test_widgets_are_skipped_while_grading(monkeypatch, mnist, landscape, capsys):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     (inputs, targets), _ = mnist
     loss_slice, optimum, curvature = landscape
+    code = fallbacks()
+    gradient, momentum_, sample, rmsprop_ = (
+        code["gradient_update"],
+        code["momentum_update"],
+        code["sample_minibatch"],
+        code["rmsprop_update"],
+    )
     results = [
-        demos.momentum_widget(loss_slice, optimum, curvature, gradient_update, momentum_update),
-        demos.overparameterization_widget(inputs, targets, gradient_update),
+        demos.momentum_widget(loss_slice, optimum, curvature, gradient, momentum_),
+        demos.overparameterization_widget(inputs, targets, gradient),
         demos.computation_time_widget(inputs, targets),
-        demos.minibatch_widget(inputs, targets, gradient_update, sample_minibatch),
-        demos.compare_optimizers_widget(
-            inputs, targets, gradient_update, momentum_update, rmsprop_update, sample_minibatch
-        ),
+        demos.minibatch_widget(inputs, targets, gradient, sample),
+        demos.compare_optimizers_widget(inputs, targets, gradient, momentum_, rmsprop_, sample),
     ]
     assert results == [None] * 5
-    assert capsys.readouterr().out.count(demos.SKIPPED_WHILE_GRADING) == 5
+    assert capsys.readouterr().out.count(SKIPPED_WHILE_GRADING) == 5
 
 
-def test_widgets_build_and_draw_outside_grading(monkeypatch, mnist, landscape):
+def test_widgets_build_draw_and_say_whose_code_ran_outside_grading(
+    monkeypatch, mnist, landscape, capsys
+):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     (inputs, targets), _ = mnist
     loss_slice, optimum, curvature = landscape
-    box = demos.momentum_widget(loss_slice, optimum, curvature, gradient_update, momentum_update)
+    code = fallbacks()
+    box = demos.momentum_widget(
+        loss_slice, optimum, curvature, code["gradient_update"], code["momentum_update"]
+    )
     button = box.children[1]
     button.click()  # the recommended values move the sliders
     lr_slider = box.children[0].children[1]
     assert lr_slider.value == pytest.approx(curvature.momentum_step, rel=0.2)
     assert demos.computation_time_widget(inputs[:200], targets[:200]) is not None
+    printed = [output for output in box.children[2].outputs if output.get("name") == "stdout"]
+    text = "".join(output["text"] for output in printed) + capsys.readouterr().out
+    assert "`momentum_update` is not done yet: this run used the reference" in text

@@ -1,338 +1,636 @@
-"""Variants of the exercises of notebook 03 (optimization) for the mutation suite.
+"""Wrong and correct solution cells of notebook 03 (optimization), for the mutation suite.
 
-``WRONG[exercise]`` maps a label to a realistic wrong solution cell, ``CORRECT[exercise]``
-to a correct one written differently from the reference; ``tests/test_mutants.py`` grades
-them with the real nbgrader autograde.
+Data only. ``WRONG[exercise]`` maps a label to a realistic wrong solution cell and
+``CORRECT[exercise]`` to a correct one written differently from the reference; each is the
+full source of the exercise's solution cell. Every wrong cell must fail the exercise's
+``run_hidden_check`` (and lose its points when graded); every correct one must pass it.
 """
-
-from __future__ import annotations
-
-import textwrap
 
 ASSIGNMENT = "03_optimization"
 NOTEBOOK = "optimization.ipynb"
 
-HEADER = "import random\n\nimport numpy as np\nimport torch\n\n\n"
-SIGNATURES = {
-    "gradient_update": "def gradient_update(loss, params, lr=1e-3):",
-    "momentum_update": "def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):",
-    "sample_minibatch": "def sample_minibatch(input_data, target_data, num_points=100):",
-    "rmsprop_update": (
-        "def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):"
-    ),
-}
-ZERO_GRAD = """
-for par in params:
-    if par.grad is not None:
-        par.grad.zero_()
-"""
-
-
-def _cell(exercise: str, *parts: str) -> str:
-    """A solution cell: imports the body may need, then the function with ``parts`` as body."""
-    body = "\n".join(textwrap.dedent(part).strip("\n") for part in parts)
-    return f"{HEADER}{SIGNATURES[exercise]}\n" + textwrap.indent(body, "    ")
-
-
-def _gd(*parts: str) -> str:
-    return _cell("gradient_update", *parts)
-
-
-def _momentum(*parts: str) -> str:
-    return _cell("momentum_update", *parts)
-
-
-def _sample(*parts: str) -> str:
-    return _cell("sample_minibatch", *parts)
-
-
-def _rmsprop(*parts: str) -> str:
-    return _cell("rmsprop_update", *parts)
-
-
 WRONG = {
     "gradient_update": {
-        "ascends_instead_of_descending": _gd(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par in params:
-                    par += lr * par.grad
-        """),
-        "gradients_not_zeroed": _gd("""
-            loss.backward()
-            with torch.no_grad():
-                for par in params:
-                    par -= lr * par.grad
-        """),
-        "rebinds_instead_of_updating_in_place": _gd(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par in params:
-                    par = par - lr * par.grad
-        """),
-        "zeroes_gradients_after_backward": _gd("""
-            loss.backward()
-            for par in params:
-                par.grad.zero_()
-            with torch.no_grad():
-                for par in params:
-                    par -= lr * par.grad
-        """),
-        "ignores_the_learning_rate": _gd(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par in params:
-                    par -= 1e-3 * par.grad
-        """),
-        "uses_torch_optim_sgd": _gd("""
-            optimizer = torch.optim.SGD(params, lr=lr)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        """),
-        "calls_the_helpers_reference": _gd("""
-            from helpers.updates import gradient_update as reference
-            reference(loss, params, lr)
-        """),
+        "ascends_instead_of_descending": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par in params:
+            par += lr * par.grad
+""",
+        "gradients_not_zeroed": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    loss.backward()
+    with torch.no_grad():
+        for par in params:
+            par -= lr * par.grad
+""",
+        "rebinds_instead_of_updating_in_place": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par in params:
+            par = par - lr * par.grad
+""",
+        "zeroes_gradients_after_backward": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    loss.backward()
+    for par in params:
+        par.grad.zero_()
+    with torch.no_grad():
+        for par in params:
+            par -= lr * par.grad
+""",
+        "ignores_the_learning_rate": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par in params:
+            par -= 1e-3 * par.grad
+""",
+        "uses_torch_optim_sgd": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    optimizer = torch.optim.SGD(params, lr=lr)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
+        "calls_the_helpers_reference": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    from helpers.optimization.reference import gradient_update as reference
+    reference(loss, params, lr)
+""",
     },
     "momentum_update": {
-        "velocity_not_stored_back": _momentum(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    vel = beta * vel - lr * par.grad
-                    par += vel
-        """),
-        "stale_velocity_in_the_weight_update": _momentum(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    par += vel
-                    vel.mul_(beta).sub_(lr * par.grad)
-        """),
-        "gradient_sign_flipped_in_velocity": _momentum(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    vel.mul_(beta).add_(lr * par.grad)
-                    par += vel
-        """),
-        "subtracts_the_velocity": _momentum(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    vel.mul_(beta).sub_(lr * par.grad)
-                    par -= vel
-        """),
-        "dampened_average_instead_of_sum": _momentum(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    vel.mul_(beta).sub_((1 - beta) * lr * par.grad)
-                    par += vel
-        """),
-        "gradients_not_zeroed": _momentum("""
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    vel.mul_(beta).sub_(lr * par.grad)
-                    par += vel
-        """),
-        "uses_torch_optim_sgd": _momentum("""
-            optimizer = torch.optim.SGD(params, lr=lr, momentum=beta)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        """),
+        "velocity_not_stored_back": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            vel = beta * vel - lr * par.grad
+            par += vel
+""",
+        "stale_velocity_in_the_weight_update": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            par += vel
+            vel.mul_(beta).sub_(lr * par.grad)
+""",
+        "gradient_sign_flipped_in_velocity": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            vel.mul_(beta).add_(lr * par.grad)
+            par += vel
+""",
+        "subtracts_the_velocity": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            vel.mul_(beta).sub_(lr * par.grad)
+            par -= vel
+""",
+        "dampened_average_instead_of_sum": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            vel.mul_(beta).sub_((1 - beta) * lr * par.grad)
+            par += vel
+""",
+        "gradients_not_zeroed": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            vel.mul_(beta).sub_(lr * par.grad)
+            par += vel
+""",
+        "uses_torch_optim_sgd": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    optimizer = torch.optim.SGD(params, lr=lr, momentum=beta)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
     },
     "sample_minibatch": {
-        "misaligned_inputs_and_targets": _sample("""
-            n = len(input_data)
-            inputs = input_data[torch.randint(n, (num_points,))]
-            targets = target_data[torch.randint(n, (num_points,))]
-            return inputs, targets
-        """),
-        "fixed_seed_inside": _sample("""
-            torch.manual_seed(0)
-            indices = torch.randint(len(input_data), (num_points,))
-            return input_data[indices], target_data[indices]
-        """),
-        "first_examples_every_time": _sample("""
-            return input_data[:num_points], target_data[:num_points]
-        """),
-        "never_draws_the_last_example": _sample("""
-            indices = np.random.randint(0, len(input_data) - 1, size=num_points)
-            return input_data[indices], target_data[indices]
-        """),
-        "fixed_seed_numpy_generator": _sample("""
-            rng = np.random.default_rng(42)
-            indices = rng.choice(len(input_data), size=num_points, replace=False)
-            return input_data[indices], target_data[indices]
-        """),
-        "contiguous_block_from_a_random_start": _sample("""
-            start = random.randint(0, len(input_data) - num_points)
-            block = slice(start, start + num_points)
-            return input_data[block], target_data[block]
-        """),
-        "calls_the_helpers_reference": _sample("""
-            from helpers import updates
-            return updates.sample_minibatch(input_data, target_data, num_points)
-        """),
+        "misaligned_inputs_and_targets": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    n = len(input_data)
+    inputs = input_data[torch.randint(n, (num_points,))]
+    targets = target_data[torch.randint(n, (num_points,))]
+    return inputs, targets
+""",
+        "fixed_seed_inside": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    torch.manual_seed(0)
+    indices = torch.randint(len(input_data), (num_points,))
+    return input_data[indices], target_data[indices]
+""",
+        "first_examples_every_time": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    return input_data[:num_points], target_data[:num_points]
+""",
+        "never_draws_the_last_example": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    indices = np.random.randint(0, len(input_data) - 1, size=num_points)
+    return input_data[indices], target_data[indices]
+""",
+        "fixed_seed_numpy_generator": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    rng = np.random.default_rng(42)
+    indices = rng.choice(len(input_data), size=num_points, replace=False)
+    return input_data[indices], target_data[indices]
+""",
+        "contiguous_block_from_a_random_start": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    start = random.randint(0, len(input_data) - num_points)
+    block = slice(start, start + num_points)
+    return input_data[block], target_data[block]
+""",
+        "calls_the_helpers_reference": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    from helpers.optimization import reference
+    return reference.sample_minibatch(input_data, target_data, num_points)
+""",
     },
     "rmsprop_update": {
-        "missing_square_root": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
-                    par -= lr * par.grad / (gsq + epsilon)
-        """),
-        "swapped_alpha_and_one_minus_alpha": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq.mul_(1 - alpha).add_(alpha * par.grad**2)
-                    par -= lr * par.grad / torch.sqrt(gsq + epsilon)
-        """),
-        "epsilon_outside_the_square_root": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
-                    par -= lr * par.grad / (torch.sqrt(gsq) + epsilon)
-        """),
-        "average_not_stored_back": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq = alpha * gsq + (1 - alpha) * par.grad**2
-                    par -= lr * par.grad / torch.sqrt(gsq + epsilon)
-        """),
-        "stale_average_in_the_weight_update": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    par -= lr * par.grad / torch.sqrt(gsq + epsilon)
-                    gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
-        """),
-        "absolute_instead_of_squared_gradient": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq.mul_(alpha).add_((1 - alpha) * par.grad.abs())
-                    par -= lr * par.grad / torch.sqrt(gsq + epsilon)
-        """),
-        "gradients_not_zeroed": _rmsprop("""
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
-                    par -= lr * par.grad / torch.sqrt(gsq + epsilon)
-        """),
-        "uses_torch_optim_rmsprop": _rmsprop("""
-            optimizer = torch.optim.RMSprop(params, lr=lr, alpha=alpha, eps=epsilon)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        """),
+        "missing_square_root": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
+            par -= lr * par.grad / (gsq + epsilon)
+""",
+        "swapped_alpha_and_one_minus_alpha": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq.mul_(1 - alpha).add_(alpha * par.grad**2)
+            par -= lr * par.grad / torch.sqrt(gsq + epsilon)
+""",
+        "epsilon_outside_the_square_root": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
+            par -= lr * par.grad / (torch.sqrt(gsq) + epsilon)
+""",
+        "average_not_stored_back": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq = alpha * gsq + (1 - alpha) * par.grad**2
+            par -= lr * par.grad / torch.sqrt(gsq + epsilon)
+""",
+        "stale_average_in_the_weight_update": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            par -= lr * par.grad / torch.sqrt(gsq + epsilon)
+            gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
+""",
+        "absolute_instead_of_squared_gradient": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq.mul_(alpha).add_((1 - alpha) * par.grad.abs())
+            par -= lr * par.grad / torch.sqrt(gsq + epsilon)
+""",
+        "gradients_not_zeroed": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq.mul_(alpha).add_((1 - alpha) * par.grad**2)
+            par -= lr * par.grad / torch.sqrt(gsq + epsilon)
+""",
+        "uses_torch_optim_rmsprop": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    optimizer = torch.optim.RMSprop(params, lr=lr, alpha=alpha, eps=epsilon)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+""",
     },
 }
 
 CORRECT = {
     "gradient_update": {
-        "data_attribute_like_the_tutorial": _gd("""
-            for par in params:
-                if par.grad is not None:
-                    par.grad.data.zero_()
-            loss.backward()
-            for par in params:
-                par.data -= lr * par.grad.data
-        """),
-        "grad_set_to_none_and_sub_": _gd("""
-            for par in params:
-                par.grad = None
-            loss.backward()
-            with torch.no_grad():
-                for par in params:
-                    par.sub_(par.grad, alpha=lr)
-        """),
-        "autograd_grad_without_dot_grad": _gd("""
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for par, grad in zip(params, grads):
-                    par.add_(-lr * grad)
-        """),
+        "data_attribute_like_the_tutorial": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    for par in params:
+        if par.grad is not None:
+            par.grad.data.zero_()
+    loss.backward()
+    for par in params:
+        par.data -= lr * par.grad.data
+""",
+        "grad_set_to_none_and_sub_": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    for par in params:
+        par.grad = None
+    loss.backward()
+    with torch.no_grad():
+        for par in params:
+            par.sub_(par.grad, alpha=lr)
+""",
+        "autograd_grad_without_dot_grad": """\
+import random
+
+import numpy as np
+import torch
+
+
+def gradient_update(loss, params, lr=1e-3):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, grad in zip(params, grads):
+            par.add_(-lr * grad)
+""",
     },
     "momentum_update": {
-        "data_attribute_like_the_tutorial": _momentum("""
-            for par in params:
-                if par.grad is not None:
-                    par.grad.data.zero_()
-            loss.backward()
-            for par, vel in zip(params, grad_vel):
-                vel.data = beta * vel.data - lr * par.grad.data
-                par.data += vel.data
-        """),
-        "slice_assignment_and_autograd_grad": _momentum("""
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for par, vel, grad in zip(params, grad_vel, grads):
-                    vel[...] = beta * vel - lr * grad
-                    par.add_(vel)
-        """),
-        "copy_into_velocity_with_helper_zero_grad": _momentum("""
-            from helpers.updates import zero_grad
-            zero_grad(params)
-            loss.backward()
-            with torch.no_grad():
-                for par, vel in zip(params, grad_vel):
-                    vel.copy_(beta * vel - lr * par.grad)
-                    par.copy_(par + vel)
-        """),
+        "data_attribute_like_the_tutorial": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.data.zero_()
+    loss.backward()
+    for par, vel in zip(params, grad_vel):
+        vel.data = beta * vel.data - lr * par.grad.data
+        par.data += vel.data
+""",
+        "slice_assignment_and_autograd_grad": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, vel, grad in zip(params, grad_vel, grads):
+            vel[...] = beta * vel - lr * grad
+            par.add_(vel)
+""",
+        "copy_into_velocity_with_helper_zero_grad": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    from helpers.optimization.rules import zero_grad
+    zero_grad(params)
+    loss.backward()
+    with torch.no_grad():
+        for par, vel in zip(params, grad_vel):
+            vel.copy_(beta * vel - lr * par.grad)
+            par.copy_(par + vel)
+""",
     },
     "sample_minibatch": {
-        "randperm_without_replacement": _sample("""
-            indices = torch.randperm(len(input_data))[:num_points]
-            return input_data[indices], target_data[indices]
-        """),
-        "numpy_choice_with_replacement": _sample("""
-            indices = np.random.choice(len(input_data), num_points)
-            return input_data[indices], target_data[indices]
-        """),
-        "numpy_choice_without_replacement": _sample("""
-            indices = np.random.choice(len(input_data), num_points, replace=False)
-            return input_data[indices], target_data[indices]
-        """),
-        "python_random_sample": _sample("""
-            indices = random.sample(range(len(input_data)), num_points)
-            return input_data[indices], target_data[indices]
-        """),
+        "randperm_without_replacement": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    indices = torch.randperm(len(input_data))[:num_points]
+    return input_data[indices], target_data[indices]
+""",
+        "numpy_choice_with_replacement": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    indices = np.random.choice(len(input_data), num_points)
+    return input_data[indices], target_data[indices]
+""",
+        "numpy_choice_without_replacement": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    indices = np.random.choice(len(input_data), num_points, replace=False)
+    return input_data[indices], target_data[indices]
+""",
+        "python_random_sample": """\
+import random
+
+import numpy as np
+import torch
+
+
+def sample_minibatch(input_data, target_data, num_points=100):
+    indices = random.sample(range(len(input_data)), num_points)
+    return input_data[indices], target_data[indices]
+""",
     },
     "rmsprop_update": {
-        "fused_addcmul_and_addcdiv": _rmsprop(ZERO_GRAD, """
-            loss.backward()
-            with torch.no_grad():
-                for par, gsq in zip(params, grad_sq):
-                    gsq.mul_(alpha).addcmul_(par.grad, par.grad, value=1 - alpha)
-                    par.addcdiv_(par.grad, (gsq + epsilon).sqrt(), value=-lr)
-        """),
-        "data_attribute_like_the_tutorial": _rmsprop("""
-            for par in params:
-                if par.grad is not None:
-                    par.grad.data.zero_()
-            loss.backward()
-            for par, gsq in zip(params, grad_sq):
-                gsq.data = alpha * gsq.data + (1 - alpha) * par.grad.data**2
-                par.data -= lr * par.grad.data / (gsq.data + epsilon) ** 0.5
-        """),
-        "rsqrt_and_autograd_grad": _rmsprop("""
-            grads = torch.autograd.grad(loss, params)
-            with torch.no_grad():
-                for par, gsq, grad in zip(params, grad_sq, grads):
-                    gsq[...] = alpha * gsq + (1 - alpha) * grad * grad
-                    par -= lr * grad * torch.rsqrt(gsq + epsilon)
-        """),
+        "fused_addcmul_and_addcdiv": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.zero_()
+    loss.backward()
+    with torch.no_grad():
+        for par, gsq in zip(params, grad_sq):
+            gsq.mul_(alpha).addcmul_(par.grad, par.grad, value=1 - alpha)
+            par.addcdiv_(par.grad, (gsq + epsilon).sqrt(), value=-lr)
+""",
+        "data_attribute_like_the_tutorial": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    for par in params:
+        if par.grad is not None:
+            par.grad.data.zero_()
+    loss.backward()
+    for par, gsq in zip(params, grad_sq):
+        gsq.data = alpha * gsq.data + (1 - alpha) * par.grad.data**2
+        par.data -= lr * par.grad.data / (gsq.data + epsilon) ** 0.5
+""",
+        "rsqrt_and_autograd_grad": """\
+import random
+
+import numpy as np
+import torch
+
+
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for par, gsq, grad in zip(params, grad_sq, grads):
+            gsq[...] = alpha * gsq + (1 - alpha) * grad * grad
+            par -= lr * grad * torch.rsqrt(gsq + epsilon)
+""",
     },
 }
 
-EXERCISES = list(WRONG)
+EXERCISES = ("gradient_update", "momentum_update", "sample_minibatch", "rmsprop_update")

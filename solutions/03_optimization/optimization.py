@@ -57,17 +57,17 @@ if "google.colab" in sys.modules:
     sys.path.insert(0, "/content/course")
 
 # %%
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from helpers import optimization_demos as demos
-from helpers import updates
 from helpers.data import load_mnist
 from helpers.device import set_device, set_seed
-from helpers.grading import grading_mode, implementation_or_reference
-from helpers.landscape import LossSlice, curvature_at, newton_optimum
 from helpers.models import MLP, parameter_count
+from helpers.optimization import demos
+from helpers.optimization.checks import EXERCISES
+from helpers.optimization.landscape import LossSlice, curvature_at, newton_optimum
+from helpers.optimization.rules import gradient_descent
+from helpers.widgets import grading_mode, show
 
 SEED = 2021
 set_seed(SEED)
@@ -135,8 +135,7 @@ print(f"X: {tuple(X.shape)} images, y: {tuple(y.shape)} labels, on {X.device}.")
 # zero.
 
 # %%
-demos.plot_digits(X, y, count=3)
-plt.show()
+show(demos.plot_digits(X, y, count=3))
 
 # %% [markdown]
 # ### Section 2.2: Model
@@ -193,8 +192,7 @@ print(f"Loss of the untrained model: {loss_fn(model(X), y).item():.3f} "
 set_seed(SEED)
 partial_model = demos.partially_train(MLP(hidden_dims=[]).to(DEVICE), X, y, steps=200, lr=7e-4)
 print(f"Loss after partial training: {loss_fn(partial_model(X), y).item():.3f}")
-demos.plot_class_filters(partial_model)
-plt.show()
+show(demos.plot_class_filters(partial_model))
 
 
 # %% [markdown]
@@ -224,8 +222,8 @@ plt.show()
 #
 # 1. **Clear old gradients.** `loss.backward()` *adds* to each parameter's `.grad`, so gradients
 #    from an earlier call must be reset first: for each parameter whose `.grad` is not `None`,
-#    call `.grad.zero_()` (or set `.grad = None`). `helpers.updates.zero_grad(params)` does
-#    exactly this, if you prefer.
+#    call `.grad.zero_()` (or set `.grad = None`). `helpers.optimization.rules.zero_grad(params)`
+#    does exactly this, if you prefer.
 # 2. **Compute the gradients**: `loss.backward()` fills `param.grad` with
 #    $\partial \mathcal{L} / \partial\,\mathrm{param}$.
 # 3. **Update each parameter in place**, inside `with torch.no_grad():` so that the update itself
@@ -261,12 +259,11 @@ def gradient_update(loss, params, lr=1e-3):
 # correct update gives so that you can compare, and says so when yours match.
 
 # %% nbgrader={"grade": true, "grade_id": "test_gradient_update", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from helpers import optimization_checks as checks
-from helpers import updates as reference
+from helpers.optimization import checks
 
-checks.self_check_update_rule(gradient_update, reference.gradient_update, lr=0.1)
+checks.self_check("gradient_update", gradient_update)
 ### BEGIN HIDDEN TESTS
-checks.check_update_rule(gradient_update, reference.gradient_update, [{"lr": 0.1}, {"lr": 0.037}])
+checks.hidden_check("gradient_update", gradient_update)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -277,15 +274,14 @@ checks.check_update_rule(gradient_update, reference.gradient_update, [{"lr": 0.1
 # parameter) and after one gradient step with $\eta = 0.01$. Negative changes are improvements.
 
 # %%
-gradient_step = implementation_or_reference(gradient_update, updates.gradient_update)
+gradient_step = EXERCISES.implementation("gradient_update", globals())
 
 set_seed(SEED)
 changes = {
     "At initialization": demos.loss_changes(model, X, y, gradient_step, lr=1e-2),
     "Partially trained": demos.loss_changes(partial_model, X, y, gradient_step, lr=1e-2),
 }
-demos.plot_loss_changes(changes)
-plt.show()
+show(demos.plot_loss_changes(changes))
 
 # %% [markdown]
 # ### Think! 3: gradient descent versus random search
@@ -325,8 +321,7 @@ grid = loss_slice.grid(extent=4.0, points=30)
 optimum = newton_optimum(loss_slice)
 print(f"Optimum of the slice (Newton): weight u* = {optimum[0]:.4f}, bias v* = {optimum[1]:.4f}, "
       f"loss {loss_slice(*optimum).item():.4f}")
-demos.plot_loss_surface(grid, optimum)
-plt.show()
+show(demos.plot_loss_surface(grid, optimum))
 
 # %% [markdown]
 # Gradient descent with $\eta = 0.1$, starting from $(u, v) = (2.5, 3.7)$: on the left, the
@@ -334,9 +329,8 @@ plt.show()
 # contours of the loss.
 
 # %%
-gd_path = demos.optimize_slice(loss_slice, gradient_step, steps=300, lr=0.1)
-demos.plot_momentum_vs_gd({"Gradient descent": gd_path}, optimum, grid)
-plt.show()
+gd_path = demos.optimize_slice(loss_slice, gradient_descent(gradient_step, lr=0.1), steps=300)
+show(demos.plot_momentum_vs_gd({"Gradient descent": gd_path}, optimum, grid))
 
 
 # %% [markdown]
@@ -392,16 +386,11 @@ def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_momentum_update", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-from helpers import optimization_checks as checks
-from helpers import updates as reference
+from helpers.optimization import checks
 
-checks.self_check_update_rule(momentum_update, reference.momentum_update, lr=0.1, beta=0.9)
+checks.self_check("momentum_update", momentum_update)
 ### BEGIN HIDDEN TESTS
-checks.check_update_rule(
-    momentum_update,
-    reference.momentum_update,
-    [{"lr": 0.1, "beta": 0.7}, {"lr": 0.023, "beta": 0.95}],
-)
+checks.hidden_check("momentum_update", momentum_update)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -457,7 +446,7 @@ print(f"Momentum (Goh 2017): step {curvature.momentum_step:.2f}, "
 #    the learning rate from there?
 
 # %%
-momentum_step = implementation_or_reference(momentum_update, updates.momentum_update)
+momentum_step = EXERCISES.implementation("momentum_update", globals())
 demos.momentum_widget(loss_slice, optimum, curvature, gradient_step, momentum_step);
 
 # %% [markdown]
@@ -565,12 +554,11 @@ def sample_minibatch(input_data, target_data, num_points=100):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_sample_minibatch", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from helpers import optimization_checks as checks
-from helpers import updates as reference
+from helpers.optimization import checks
 
-checks.self_check_sample_minibatch(sample_minibatch, reference.sample_minibatch)
+checks.self_check("sample_minibatch", sample_minibatch)
 ### BEGIN HIDDEN TESTS
-checks.check_sample_minibatch(sample_minibatch, reference.sample_minibatch)
+checks.hidden_check("sample_minibatch", sample_minibatch)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -583,7 +571,7 @@ checks.check_sample_minibatch(sample_minibatch, reference.sample_minibatch)
 # sizes and learning rates (one per batch size) and press *Run*.
 
 # %%
-minibatch = implementation_or_reference(sample_minibatch, updates.sample_minibatch)
+minibatch = EXERCISES.implementation("sample_minibatch", globals())
 set_seed(SEED)
 demos.minibatch_widget(X_all, y_all, gradient_step, minibatch);
 
@@ -651,21 +639,11 @@ def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_rmsprop_update", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-from helpers import optimization_checks as checks
-from helpers import updates as reference
+from helpers.optimization import checks
 
-checks.self_check_update_rule(
-    rmsprop_update, reference.rmsprop_update, lr=0.01, alpha=0.9, epsilon=1e-8
-)
+checks.self_check("rmsprop_update", rmsprop_update)
 ### BEGIN HIDDEN TESTS
-checks.check_update_rule(
-    rmsprop_update,
-    reference.rmsprop_update,
-    [
-        {"lr": 0.01, "alpha": 0.8, "epsilon": 0.3},
-        {"lr": 0.003, "alpha": 0.95, "epsilon": 1e-8},
-    ],
-)
+checks.hidden_check("rmsprop_update", rmsprop_update)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -677,7 +655,7 @@ checks.check_update_rule(
 # hidden layers of 100 units and use the same learning rate and minibatches of the same size.
 
 # %%
-rmsprop_step = implementation_or_reference(rmsprop_update, updates.rmsprop_update)
+rmsprop_step = EXERCISES.implementation("rmsprop_update", globals())
 set_seed(SEED)
 demos.compare_optimizers_widget(
     X_all, y_all, gradient_step, momentum_step, rmsprop_step, minibatch
@@ -807,8 +785,7 @@ if grading_mode():
     print("Training skipped while grading.")
 else:
     metrics = train_model(my_model, optimizer, train_loader, val_loader, MAX_EPOCHS, DEVICE)
-    plot_training_curves(metrics)
-    plt.show()
+    show(plot_training_curves(metrics))
 
 # %% [markdown]
 # ### Think! Bonus: metrics

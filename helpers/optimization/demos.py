@@ -1,21 +1,22 @@
 """Demos of notebook 03 (optimization): each one a compute function, a plot function, a widget.
 
-- *compute* functions take tensors and update functions, return plain numbers (numpy
-  arrays, dicts) and never draw; the tests call them headless.
+- *compute* functions take tensors, update functions and numbers, return plain numbers
+  (numpy arrays, dicts) and never draw; the tests call them headless. Update rules run
+  through the ``InPlaceRule`` protocol of ``rules``, whatever state they keep.
 - *plot* functions draw what a compute function returned and return the figure.
-- *widget* functions only wire ipywidgets controls to compute + plot. While nbgrader grades a
-  notebook (``grading_mode()``) they print one line and return ``None``: demos earn no points
-  and grading should not wait for them.
+- *widget* functions only wire ipywidgets controls to compute + plot; ``@demo`` skips them
+  while nbgrader grades (demos earn no points, and grading should not wait for them).
 
-Update functions are passed in (``gradient_fn``, ``momentum_fn``, ...) so that the notebook can
-hand over the student's code, wrapped by ``helpers.grading.implementation_or_reference``.
+The notebook hands the widgets ``EXERCISES.implementation(name, globals())``, a
+``StudentOrReference`` that looks the student's function up on every call; widgets print its
+``describe()`` after every redraw, so that it is always clear whose code ran.
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -27,45 +28,25 @@ from matplotlib.figure import Figure
 from torch import nn
 from tqdm.auto import tqdm
 
-from helpers.grading import grading_mode
-from helpers.landscape import Curvature, LossSlice
+from helpers.exercise import StudentOrReference
 from helpers.models import MLP, parameter_count, parse_hidden_dims, perturb_parameters_
+from helpers.optimization.landscape import Curvature, LossSlice
+from helpers.optimization.rules import (
+    InPlaceRule,
+    UpdateFn,
+    gradient_descent,
+    momentum,
+    rmsprop,
+)
+from helpers.widgets import demo, run_button, show
 
-UpdateFn = Callable[..., None]
 SampleFn = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
 
-SKIPPED_WHILE_GRADING = "Interactive demo skipped while grading."
 
-
-def _show(figure: Figure) -> None:
-    """Display a figure inside the current output (a widget's Output or the cell's)."""
-    display(figure)
-    plt.close(figure)
-
-
-def _run_button_widget(
-    controls: dict[str, widgets.Widget], run: Callable[..., None]
-) -> widgets.VBox:
-    """Controls, a Run button and an output area; runs once at once with the initial values.
-
-    ``controls`` maps each argument of ``run`` to the widget that sets it. A button rather
-    than live updates, because these demos train: recomputing on every move would lag.
-    """
-    for control in controls.values():
-        control.style = {"description_width": "initial"}
-    button = widgets.Button(description="Run", button_style="primary", icon="play")
-    output = widgets.Output()
-
-    def on_click(_: object = None) -> None:
-        output.clear_output(wait=True)
-        with output:
-            run(**{key: control.value for key, control in controls.items()})
-
-    button.on_click(on_click)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), button, output])
-    display(box)
-    on_click()
-    return box
+def _describe(*implementations: StudentOrReference) -> None:
+    """Say, under a redrawn figure, whose code each exercise used."""
+    for implementation in implementations:
+        print(implementation.describe())
 
 
 # --------------------------------------------------------------------------------------
@@ -128,7 +109,7 @@ def loss_changes(
     model: nn.Module,
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    gradient_fn: UpdateFn,
+    gradient_update: UpdateFn,
     lr: float = 1e-2,
     noise_scale: float = 1e-2,
     num_directions: int = 100,
@@ -147,7 +128,9 @@ def loss_changes(
             output = torch.func.functional_call(model, moved, (inputs,))
             random_changes.append(F.nll_loss(output, targets).item() - base_loss)
     stepped = copy.deepcopy(model)
-    gradient_fn(F.nll_loss(stepped(inputs), targets), list(stepped.parameters()), lr=lr)
+    rule = gradient_descent(gradient_update, lr=lr)
+    params = list(stepped.parameters())
+    rule.step(F.nll_loss(stepped(inputs), targets), params, rule.init_state(params))
     with torch.no_grad():
         gradient_change = F.nll_loss(stepped(inputs), targets).item() - base_loss
     return {"random": np.array(random_changes), "gradient": gradient_change}
@@ -179,23 +162,20 @@ DIVERGED = 1e6  # stop a run whose parameters leave the plot by this much
 
 def optimize_slice(
     loss_slice: LossSlice,
-    update_fn: UpdateFn,
+    rule: InPlaceRule,
     steps: int,
     start: tuple[float, float] = SLICE_START,
-    with_state: bool = False,
-    **hyperparameters: float,
 ) -> np.ndarray:
-    """Run ``update_fn`` on the two free parameters; rows ``(u, v, loss)`` for each iterate.
+    """Run ``rule`` on the two free parameters; rows ``(u, v, loss)`` for each iterate.
 
-    ``with_state`` gives the update a list of zero-initialized state tensors (velocities for
-    momentum). A diverging run stops early; its remaining rows are NaN.
+    A diverging run stops early; its remaining rows are NaN.
     """
     device = loss_slice.frozen_logits.device
     params = [
         torch.tensor(value, dtype=torch.float64, device=device, requires_grad=True)
         for value in start
     ]
-    state = [torch.zeros_like(p) for p in params]
+    state = rule.init_state(params)
     path = np.full((steps + 1, 3), np.nan)
     for step in range(steps + 1):
         loss = loss_slice(params[0], params[1])
@@ -206,28 +186,24 @@ def optimize_slice(
             or np.abs(path[step, :2]).max() > DIVERGED
         ):
             break
-        if with_state:
-            update_fn(loss, params, state, **hyperparameters)
-        else:
-            update_fn(loss, params, **hyperparameters)
+        rule.step(loss, params, state)
     return path
 
 
 def momentum_vs_gd(
     loss_slice: LossSlice,
-    gradient_fn: UpdateFn,
-    momentum_fn: UpdateFn,
+    gradient_update: UpdateFn,
+    momentum_update: UpdateFn,
     steps: int = 300,
     lr: float = 0.1,
     beta: float = 0.9,
 ) -> dict[str, np.ndarray]:
     """Paths of gradient descent and momentum, same step size, from ``SLICE_START``."""
-    return {
-        "Gradient descent": optimize_slice(loss_slice, gradient_fn, steps, lr=lr),
-        "Momentum": optimize_slice(
-            loss_slice, momentum_fn, steps, with_state=True, lr=lr, beta=beta
-        ),
+    rules = {
+        "Gradient descent": gradient_descent(gradient_update, lr=lr),
+        "Momentum": momentum(momentum_update, lr=lr, beta=beta),
     }
+    return {name: optimize_slice(loss_slice, rule, steps) for name, rule in rules.items()}
 
 
 def plot_loss_surface(
@@ -284,17 +260,15 @@ def plot_momentum_vs_gd(
     return figure
 
 
+@demo
 def momentum_widget(
     loss_slice: LossSlice,
     optimum: np.ndarray,
     curvature: Curvature,
-    gradient_fn: UpdateFn,
-    momentum_fn: UpdateFn,
-) -> widgets.VBox | None:
+    gradient_update: StudentOrReference,
+    momentum_update: StudentOrReference,
+) -> widgets.VBox:
     """Sliders for steps, log-scale step size and beta, plus a button for Goh's values."""
-    if grading_mode():
-        print(SKIPPED_WHILE_GRADING)
-        return None
     grid = loss_slice.grid()
     steps = widgets.IntSlider(300, 50, 500, 10, description="steps", continuous_update=False)
     lr = widgets.FloatLogSlider(
@@ -316,8 +290,11 @@ def momentum_widget(
     recommended.on_click(use_recommended)
 
     def draw(steps: int, lr: float, beta: float) -> None:
-        paths = momentum_vs_gd(loss_slice, gradient_fn, momentum_fn, steps=steps, lr=lr, beta=beta)
-        _show(plot_momentum_vs_gd(paths, optimum, grid))
+        paths = momentum_vs_gd(
+            loss_slice, gradient_update, momentum_update, steps=steps, lr=lr, beta=beta
+        )
+        show(plot_momentum_vs_gd(paths, optimum, grid))
+        _describe(gradient_update, momentum_update)
 
     output = widgets.interactive_output(draw, {"steps": steps, "lr": lr, "beta": beta})
     box = widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
@@ -333,7 +310,7 @@ def momentum_widget(
 def overparameterization(
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    gradient_fn: UpdateFn,
+    gradient_update: UpdateFn,
     hidden_dims: str = "10",
     lr: float = 5e-2,
     steps: int = 150,
@@ -345,15 +322,17 @@ def overparameterization(
     Returns ``{"losses": (num_inits, steps) array of training losses, "num_params": int}``.
     """
     base = MLP(hidden_dims=parse_hidden_dims(hidden_dims)).to(inputs.device)
+    rule = gradient_descent(gradient_update, lr=lr)
     losses = np.zeros((num_inits, steps))
     for run in tqdm(range(num_inits), desc="perturbed models", leave=False):
         model = copy.deepcopy(base)
         perturb_parameters_(model, noise_scale)
         params = list(model.parameters())
+        state = rule.init_state(params)
         for step in range(steps):
             loss = F.nll_loss(model(inputs), targets)
             losses[run, step] = loss.item()
-            gradient_fn(loss, params, lr=lr)
+            rule.step(loss, params, state)
     return {"losses": losses, "num_params": parameter_count(base)}
 
 
@@ -368,13 +347,11 @@ def plot_overparameterization(result: dict, hidden_dims: str) -> Figure:
     return figure
 
 
+@demo
 def overparameterization_widget(
-    inputs: torch.Tensor, targets: torch.Tensor, gradient_fn: UpdateFn
-) -> widgets.VBox | None:
+    inputs: torch.Tensor, targets: torch.Tensor, gradient_update: StudentOrReference
+) -> widgets.VBox:
     """Dropdown of architectures, sliders for lr, steps and number of perturbed models."""
-    if grading_mode():
-        print(SKIPPED_WHILE_GRADING)
-        return None
     controls = {
         "hidden_dims": widgets.Dropdown(
             options=["10", "20, 20", "100, 100"], value="10", description="hidden layers"
@@ -385,10 +362,11 @@ def overparameterization_widget(
     }
 
     def run(**settings: object) -> None:
-        result = overparameterization(inputs, targets, gradient_fn, **settings)
-        _show(plot_overparameterization(result, settings["hidden_dims"]))
+        result = overparameterization(inputs, targets, gradient_update, **settings)
+        show(plot_overparameterization(result, settings["hidden_dims"]))
+        _describe(gradient_update)
 
-    return _run_button_widget(controls, run)
+    return run_button(controls, run)
 
 
 # --------------------------------------------------------------------------------------
@@ -446,17 +424,15 @@ def plot_computation_time(result: dict, hidden_dims: str) -> Figure:
     return figure
 
 
-def computation_time_widget(inputs: torch.Tensor, targets: torch.Tensor) -> widgets.VBox | None:
+@demo
+def computation_time_widget(inputs: torch.Tensor, targets: torch.Tensor) -> widgets.VBox:
     """Dropdown of model sizes; redraws the timing curves."""
-    if grading_mode():
-        print(SKIPPED_WHILE_GRADING)
-        return None
     dropdown = widgets.Dropdown(
         options=["1", "100", "50, 50"], value="100", description="hidden layers"
     )
 
     def draw(hidden_dims: str) -> None:
-        _show(plot_computation_time(computation_time(inputs, targets, hidden_dims), hidden_dims))
+        show(plot_computation_time(computation_time(inputs, targets, hidden_dims), hidden_dims))
 
     output = widgets.interactive_output(draw, {"hidden_dims": dropdown})
     box = widgets.VBox([dropdown, output])
@@ -474,8 +450,8 @@ def _parse_numbers(text: str, kind: type) -> list:
 def minibatch_race(
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    gradient_fn: UpdateFn,
-    sample_fn: SampleFn,
+    gradient_update: UpdateFn,
+    sample_minibatch: SampleFn,
     batch_sizes: Sequence[int] = (20, 250, 1000),
     lrs: Sequence[float] = (0.05, 0.1, 0.1),
     time_budget: float = 0.5,
@@ -495,12 +471,14 @@ def minibatch_race(
     for batch_size, lr in zip(batch_sizes, lrs):
         model = copy.deepcopy(base)
         params = list(model.parameters())
+        rule = gradient_descent(gradient_update, lr=lr)
+        state = rule.init_state(params)
         history = []
         start = time.perf_counter()
         while not history or time.perf_counter() - start < time_budget:
-            batch_inputs, batch_targets = sample_fn(inputs, targets, batch_size)
+            batch_inputs, batch_targets = sample_minibatch(inputs, targets, batch_size)
             loss = F.nll_loss(model(batch_inputs), batch_targets)
-            gradient_fn(loss, params, lr=lr)
+            rule.step(loss, params, state)
             history.append((time.perf_counter() - start, loss.item()))
         histories[batch_size] = np.array(history)
     return histories
@@ -520,13 +498,14 @@ def plot_minibatch_race(histories: dict[int, np.ndarray], lrs: Sequence[float]) 
     return figure
 
 
+@demo
 def minibatch_widget(
-    inputs: torch.Tensor, targets: torch.Tensor, gradient_fn: UpdateFn, sample_fn: SampleFn
-) -> widgets.VBox | None:
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    gradient_update: StudentOrReference,
+    sample_minibatch: StudentOrReference,
+) -> widgets.VBox:
     """Text boxes for batch sizes and learning rates, a dropdown for the time budget."""
-    if grading_mode():
-        print(SKIPPED_WHILE_GRADING)
-        return None
     controls = {
         "batch_sizes": widgets.Text("20, 250, 1000", description="batch sizes"),
         "lrs": widgets.Text("0.05, 0.1, 0.1", description="learning rates"),
@@ -538,25 +517,70 @@ def minibatch_widget(
     def run(batch_sizes: str, lrs: str, time_budget: str) -> None:
         sizes, rates = _parse_numbers(batch_sizes, int), _parse_numbers(lrs, float)
         histories = minibatch_race(
-            inputs, targets, gradient_fn, sample_fn, sizes, rates, float(time_budget)
+            inputs, targets, gradient_update, sample_minibatch, sizes, rates, float(time_budget)
         )
-        _show(plot_minibatch_race(histories, rates))
+        show(plot_minibatch_race(histories, rates))
+        _describe(gradient_update, sample_minibatch)
 
-    return _run_button_widget(controls, run)
+    return run_button(controls, run)
 
 
 # --------------------------------------------------------------------------------------
 # Section 7: comparing optimizers
 # --------------------------------------------------------------------------------------
 
+ADAM = "Adam (torch.optim)"
+LossStep = Callable[[torch.Tensor], None]
+
+
+def _rule_steps(rule: InPlaceRule, params: list[torch.Tensor]) -> LossStep:
+    """``rule`` as an update of ``params`` from a loss, its state kept between calls."""
+    state = rule.init_state(params)
+
+    def step(loss: torch.Tensor) -> None:
+        rule.step(loss, params, state)
+
+    return step
+
+
+def _adam_steps(params: list[torch.Tensor], lr: float) -> LossStep:
+    """``torch.optim.Adam`` as an update of ``params`` from a loss (its state is internal)."""
+    adam = torch.optim.Adam(params, lr=lr)
+
+    def step(loss: torch.Tensor) -> None:
+        adam.zero_grad()
+        loss.backward()
+        adam.step()
+
+    return step
+
+
+def _minibatch_losses(
+    model: nn.Module,
+    step: LossStep,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    sample_minibatch: SampleFn,
+    batch_size: int,
+    steps: int,
+) -> np.ndarray:
+    """Train ``model`` for ``steps`` minibatches, ``step(loss)`` making each update."""
+    losses = np.zeros(steps)
+    for index in range(steps):
+        batch_inputs, batch_targets = sample_minibatch(inputs, targets, batch_size)
+        loss = F.nll_loss(model(batch_inputs), batch_targets)
+        losses[index] = loss.item()
+        step(loss)
+    return losses
+
 
 def compare_optimizers(
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    gradient_fn: UpdateFn,
-    momentum_fn: UpdateFn,
-    rmsprop_fn: UpdateFn,
-    sample_fn: SampleFn,
+    gradient_update: UpdateFn,
+    momentum_update: UpdateFn,
+    rmsprop_update: UpdateFn,
+    sample_minibatch: SampleFn,
     batch_size: int = 100,
     lr: float = 2e-3,
     steps: int = 150,
@@ -570,29 +594,19 @@ def compare_optimizers(
     ``{optimizer name: array of steps losses}``.
     """
     base = MLP(hidden_dims=hidden_dims).to(inputs.device)
-    rules: dict[str, Callable[[torch.Tensor, list[torch.Tensor], list[torch.Tensor]], None]] = {
-        "SGD": lambda loss, params, _: gradient_fn(loss, params, lr=lr),
-        "Momentum": lambda loss, params, state: momentum_fn(loss, params, state, lr=lr, beta=beta),
-        "RMSprop": lambda loss, params, state: rmsprop_fn(loss, params, state, lr=lr, alpha=alpha),
+    rules: Mapping[str, InPlaceRule] = {
+        "SGD": gradient_descent(gradient_update, lr=lr),
+        "Momentum": momentum(momentum_update, lr=lr, beta=beta),
+        "RMSprop": rmsprop(rmsprop_update, lr=lr, alpha=alpha),
     }
+    batches = (inputs, targets, sample_minibatch, batch_size, steps)
     histories = {}
-    for name in [*rules, "Adam (torch.optim)"]:
+    for name, rule in rules.items():
         model = copy.deepcopy(base)
-        params = list(model.parameters())
-        state = [torch.zeros_like(p) for p in params]
-        adam = torch.optim.Adam(params, lr=lr) if name not in rules else None
-        losses = np.zeros(steps)
-        for step in range(steps):
-            batch_inputs, batch_targets = sample_fn(inputs, targets, batch_size)
-            loss = F.nll_loss(model(batch_inputs), batch_targets)
-            losses[step] = loss.item()
-            if adam is None:
-                rules[name](loss, params, state)
-            else:
-                adam.zero_grad()
-                loss.backward()
-                adam.step()
-        histories[name] = losses
+        step = _rule_steps(rule, list(model.parameters()))
+        histories[name] = _minibatch_losses(model, step, *batches)
+    model = copy.deepcopy(base)
+    histories[ADAM] = _minibatch_losses(model, _adam_steps(list(model.parameters()), lr), *batches)
     return histories
 
 
@@ -609,28 +623,26 @@ def plot_compare_optimizers(histories: dict[str, np.ndarray]) -> Figure:
     return figure
 
 
+@demo
 def compare_optimizers_widget(
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    gradient_fn: UpdateFn,
-    momentum_fn: UpdateFn,
-    rmsprop_fn: UpdateFn,
-    sample_fn: SampleFn,
-) -> widgets.VBox | None:
+    gradient_update: StudentOrReference,
+    momentum_update: StudentOrReference,
+    rmsprop_update: StudentOrReference,
+    sample_minibatch: StudentOrReference,
+) -> widgets.VBox:
     """Sliders for batch size, learning rate (log scale) and number of steps."""
-    if grading_mode():
-        print(SKIPPED_WHILE_GRADING)
-        return None
     controls = {
         "batch_size": widgets.IntSlider(100, 25, 250, 5, description="batch size"),
         "lr": widgets.FloatLogSlider(value=2e-3, min=-5, max=0, step=0.1, description="lr"),
         "steps": widgets.IntSlider(150, 50, 500, 10, description="steps"),
     }
+    implementations = (gradient_update, momentum_update, rmsprop_update, sample_minibatch)
 
     def run(**settings: float) -> None:
-        histories = compare_optimizers(
-            inputs, targets, gradient_fn, momentum_fn, rmsprop_fn, sample_fn, **settings
-        )
-        _show(plot_compare_optimizers(histories))
+        histories = compare_optimizers(inputs, targets, *implementations, **settings)
+        show(plot_compare_optimizers(histories))
+        _describe(*implementations)
 
-    return _run_button_widget(controls, run)
+    return run_button(controls, run)

@@ -1,7 +1,8 @@
-"""Reference update rules and minibatch sampling for notebook 03 (optimization).
+"""Reference answers of notebook 03 (optimization): update rules and minibatch sampling.
 
-These are the answers to the notebook's exercises. The autograder compares students' code
-with them, and demos fall back to them while an exercise is undone.
+The grader compares students' code with these, and demos fall back to them while an
+exercise is not done yet. Nothing in ``checks`` imports this module: a grading sandbox
+hides it, and graded code that calls it earns nothing.
 
 Conventions, shared with the exercises:
 
@@ -13,7 +14,7 @@ Conventions, shared with the exercises:
   RMSprop) lives in tensors the caller owns and passes in, one per parameter, with the same
   shape. The update functions change these tensors in place too: the next call must see them.
 
-How they relate to ``torch.optim`` (see ``tests/test_updates.py``):
+How they relate to ``torch.optim`` (see ``tests/test_optimization_reference.py``):
 
 - ``momentum_update`` keeps ``v <- beta v - lr g`` and adds ``v`` to the weights. PyTorch's
   ``SGD(momentum=beta)`` keeps ``b <- beta b + g`` and subtracts ``lr b``. With a constant
@@ -29,20 +30,9 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-__all__ = [
-    "gradient_update",
-    "momentum_update",
-    "rmsprop_update",
-    "sample_minibatch",
-    "zero_grad",
-]
+from helpers.optimization.rules import zero_grad
 
-
-def zero_grad(params: Iterable[torch.Tensor]) -> None:
-    """Reset the gradients of ``params`` to zero: ``backward()`` adds to whatever is there."""
-    for param in params:
-        if param.grad is not None:
-            param.grad.zero_()
+__all__ = ["gradient_update", "momentum_update", "rmsprop_update", "sample_minibatch"]
 
 
 def _backward(loss: torch.Tensor, params: Iterable[torch.Tensor]) -> list[torch.Tensor]:

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.landscape import Curvature, LossSlice, curvature_at, newton_optimum
 from helpers.models import MLP
+from helpers.optimization.landscape import Curvature, LossSlice, curvature_at, newton_optimum
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
-"""The tools that the notebooks' tests share: shortcut detection, comparisons, fallbacks."""
+"""The tools every notebook's checks share: shortcut detection, comparisons, name resolution
+(``helpers.checking``), the demos' fallback to the reference (``helpers.exercise``) and
+grading mode (``helpers.widgets``)."""
 
 import sys
 
@@ -6,18 +8,32 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import grading
-from helpers.grading import (
+from helpers import widgets
+from helpers.checking import (
     ShortcutError,
     assert_close,
-    implementation_or_reference,
+    compare_outputs,
     no_shortcuts,
+    resolve,
     tolerance,
 )
+from helpers.exercise import Exercise, StudentOrReference
 
 
 def reference_double(x):
     return 2 * x
+
+
+def doubling_exercise() -> Exercise:
+    """An exercise whose reference is ``reference_double`` in this module."""
+    return Exercise(
+        name="double",
+        reference=f"{__name__}:reference_double",
+        points=1,
+        self_check=lambda implementation, reference: None,
+        draw_cases=lambda rng: [{"x": 3}],
+        run_case=lambda implementation, case: {"double": implementation(case["x"])},
+    )
 
 
 def test_no_shortcuts_catches_a_call_of_the_reference_under_another_name():
@@ -93,28 +109,48 @@ def test_assert_close_compares_numpy_and_torch_values():
     assert_close(np.array([1.0, 2.0]), torch.tensor([1.0, 2.0]), "values")
 
 
+def test_compare_outputs_names_a_missing_output():
+    with pytest.raises(AssertionError, match="velocity is missing"):
+        compare_outputs({}, {"velocity": torch.zeros(2)})
+
+
+def test_resolve_finds_modules_and_attributes_by_dotted_name():
+    assert resolve("torch.optim") is torch.optim
+    assert resolve("torch.optim.SGD") is torch.optim.SGD
+    assert resolve(f"{__name__}:reference_double") is reference_double
+
+
 def test_fallback_uses_the_reference_with_a_notice_while_the_exercise_is_undone(capsys):
-    def undone(x):
+    def double(x):
         raise NotImplementedError()
 
-    run = implementation_or_reference(undone, reference_double)
+    run = StudentOrReference(doubling_exercise(), {"double": double})
     assert run(3) == 6 and run(4) == 8
-    assert capsys.readouterr().out.count("not implemented yet") == 1
+    assert capsys.readouterr().out.count("not done yet") == 1
+    assert run.describe() == "`double` is not done yet: this run used the reference from helpers."
 
 
 def test_fallback_uses_the_students_function_once_it_works(capsys):
-    run = implementation_or_reference(lambda x: x + x + 1, reference_double)
+    run = StudentOrReference(doubling_exercise(), {"double": lambda x: x + x + 1})
     assert run(3) == 7
-    assert capsys.readouterr().out == ""
+    assert run.describe() == "This run used your `double`."
 
 
 def test_fallback_without_a_student_function_uses_the_reference(capsys):
-    assert implementation_or_reference(None, reference_double)(5) == 10
-    assert "reference_double" in capsys.readouterr().out
+    assert StudentOrReference(doubling_exercise(), {})(5) == 10
+    assert "`double` is not done yet" in capsys.readouterr().out
+
+
+def test_fallback_looks_the_function_up_again_on_every_call():
+    namespace = {}
+    run = StudentOrReference(doubling_exercise(), namespace)
+    assert run(2) == 4
+    namespace["double"] = lambda x: -x
+    assert run(2) == -2
 
 
 def test_grading_mode_follows_nbgrader_execution(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert not grading.grading_mode()
+    assert not widgets.grading_mode()
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    assert grading.grading_mode()
+    assert widgets.grading_mode()

@@ -1,4 +1,4 @@
-"""The reference update rules and minibatch sampler of notebook 03 (``helpers.updates``).
+"""The reference update rules and minibatch sampler of notebook 03 (``helpers.optimization``).
 
 Where our conventions coincide with ``torch.optim`` the results must agree; the tests also pin
 down where they differ (momentum's velocity sign and scale, RMSprop's epsilon placement).
@@ -9,7 +9,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.updates import gradient_update, momentum_update, rmsprop_update, sample_minibatch
+from helpers.optimization.reference import (
+    gradient_update,
+    momentum_update,
+    rmsprop_update,
+    sample_minibatch,
+)
+from helpers.optimization.rules import InPlaceRule, gradient_descent, momentum, rmsprop
 
 SHAPES = [(3, 5), (5,), (2, 3, 4)]
 
@@ -31,13 +37,10 @@ def clone(params: list[torch.Tensor]) -> list[torch.Tensor]:
     return [p.detach().clone().requires_grad_(True) for p in params]
 
 
-def run_ours(update, params, coefficients, steps, state=None, **hyper):
+def run_ours(rule: InPlaceRule, params, coefficients, steps, state=()):
+    """``steps`` updates by ``rule``, from ``state`` (a tuple of state lists, kept in place)."""
     for _ in range(steps):
-        loss = loss_of(params, coefficients)
-        if state is None:
-            update(loss, params, **hyper)
-        else:
-            update(loss, params, state, **hyper)
+        rule.step(loss_of(params, coefficients), params, state)
 
 
 def run_torch(optimizer, params, coefficients, steps):
@@ -55,7 +58,7 @@ def assert_all_close(actual, expected):
 def test_gradient_update_matches_torch_sgd_without_momentum():
     params, coefficients = make_problem()
     theirs = clone(params)
-    run_ours(gradient_update, params, coefficients, steps=5, lr=0.07)
+    run_ours(gradient_descent(gradient_update, lr=0.07), params, coefficients, steps=5)
     run_torch(torch.optim.SGD(theirs, lr=0.07), theirs, coefficients, steps=5)
     assert_all_close(params, theirs)
 
@@ -65,8 +68,8 @@ def test_gradient_update_clears_stale_gradients_before_backward():
     expected = clone(params)
     for p in params:
         p.grad = torch.full_like(p, 100.0)  # left over from an earlier backward pass
-    run_ours(gradient_update, params, coefficients, steps=1, lr=0.1)
-    run_ours(gradient_update, expected, coefficients, steps=1, lr=0.1)
+    run_ours(gradient_descent(gradient_update, lr=0.1), params, coefficients, steps=1)
+    run_ours(gradient_descent(gradient_update, lr=0.1), expected, coefficients, steps=1)
     assert_all_close(params, expected)
 
 
@@ -75,7 +78,7 @@ def test_momentum_matches_torch_sgd_when_velocity_starts_at_zero():
     theirs = clone(params)
     velocities = [torch.zeros_like(p) for p in params]
     optimizer = torch.optim.SGD(theirs, lr=0.05, momentum=0.8)
-    run_ours(momentum_update, params, coefficients, 6, velocities, lr=0.05, beta=0.8)
+    run_ours(momentum(momentum_update, lr=0.05, beta=0.8), params, coefficients, 6, (velocities,))
     run_torch(optimizer, theirs, coefficients, steps=6)
     assert_all_close(params, theirs)
     # torch keeps b <- mu b + g and steps by -lr b; our velocity is v = -lr b.
@@ -91,7 +94,7 @@ def test_momentum_updates_the_callers_velocity_tensors_in_place():
     expected_params = [p.detach().clone() for p in params]
     loss_of(params, coefficients).backward()
     gradients = [p.grad.clone() for p in params]
-    run_ours(momentum_update, params, coefficients, 1, velocities, lr=0.1, beta=0.7)
+    run_ours(momentum(momentum_update, lr=0.1, beta=0.7), params, coefficients, 1, (velocities,))
     assert [id(v) for v in velocities] == identities
     for v, v0, g, p, p0 in zip(velocities, before, gradients, params, expected_params):
         torch.testing.assert_close(v, 0.7 * v0 - 0.1 * g)
@@ -102,8 +105,8 @@ def test_momentum_with_beta_zero_is_gradient_descent():
     params, coefficients = make_problem(3)
     plain = clone(params)
     velocities = [torch.zeros_like(p) for p in params]
-    run_ours(momentum_update, params, coefficients, 4, velocities, lr=0.1, beta=0.0)
-    run_ours(gradient_update, plain, coefficients, 4, lr=0.1)
+    run_ours(momentum(momentum_update, lr=0.1, beta=0.0), params, coefficients, 4, (velocities,))
+    run_ours(gradient_descent(gradient_update, lr=0.1), plain, coefficients, 4)
     assert_all_close(params, plain)
 
 
@@ -112,7 +115,8 @@ def test_rmsprop_matches_torch_rmsprop_when_epsilon_is_zero():
     theirs = clone(params)
     averages = [torch.zeros_like(p) for p in params]
     optimizer = torch.optim.RMSprop(theirs, lr=0.01, alpha=0.9, eps=0.0)
-    run_ours(rmsprop_update, params, coefficients, 6, averages, lr=0.01, alpha=0.9, epsilon=0.0)
+    rule = rmsprop(rmsprop_update, lr=0.01, alpha=0.9, epsilon=0.0)
+    run_ours(rule, params, coefficients, 6, (averages,))
     run_torch(optimizer, theirs, coefficients, steps=6)
     assert_all_close(params, theirs)
     assert_all_close(averages, [optimizer.state[p]["square_avg"] for p in theirs])
@@ -125,7 +129,8 @@ def test_rmsprop_puts_epsilon_inside_the_square_root_unlike_torch():
     loss_of(params, coefficients).backward()
     gradients = [p.grad.clone() for p in params]
     start = [p.detach().clone() for p in params]
-    run_ours(rmsprop_update, params, coefficients, 1, averages, lr=0.01, alpha=0.9, epsilon=0.5)
+    rule = rmsprop(rmsprop_update, lr=0.01, alpha=0.9, epsilon=0.5)
+    run_ours(rule, params, coefficients, 1, (averages,))
     run_torch(torch.optim.RMSprop(theirs, lr=0.01, alpha=0.9, eps=0.5), theirs, coefficients, 1)
     for p, p0, g in zip(params, start, gradients):
         v = 0.1 * g**2

@@ -1,0 +1,272 @@
+"""The child process that runs one student definition on the grader's cases (in the sandbox).
+
+    python -m instructor.verdict_runner JOB_FOLDER
+
+``JOB_FOLDER/job.json`` holds the exercise's topic and name, the release's setup imports, the
+student's solution-cell source and the cases the grader drew. The runner writes
+``JOB_FOLDER/result.json`` (per case: ``ok`` or the error the student's code raised) and
+``JOB_FOLDER/case_<i>.npz`` (the raw outputs, plain arrays, read back without pickle). It
+decides nothing: the grader compares the outputs with the reference in its own process.
+
+Before any student code runs, the runner makes the shortcuts useless here: the reference
+modules cannot be imported or read, every Python function of a forbidden module (such as
+``torch.optim``) has its code replaced by one that raises, torch's fused optimizer kernels
+raise at the dispatcher, and an audit hook (which cannot be removed) refuses what would dig
+the originals back out: reading the hidden files, the garbage collector's object lists,
+rebuilding code or functions, ``ctypes``, subprocesses, sockets.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import importlib.abc
+import inspect
+import json
+import os
+import resource
+import sys
+import types
+import weakref
+from pathlib import Path
+from typing import Any
+
+MEMORY_LIMIT_BYTES = 4 * 2**30
+FUSED_KERNELS = ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")
+# Audit events that only serve to dig out what the runner disabled (the garbage collector's
+# object lists, rebuilding code or functions, raw memory) or to reach outside the process.
+REFUSED_EVENTS = {
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+    "code.__new__",
+    "function.__new__",
+    "marshal.loads",
+    "marshal.load",
+    "ctypes.dlopen",
+    "ctypes.dlsym",
+    "ctypes.addressof",
+    "ctypes.cdata",
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.fork",
+    "os.forkpty",
+    "pty.spawn",
+    "socket.connect",
+    "socket.bind",
+    "os.kill",
+    "os.killpg",
+}
+
+
+class ShortcutError(RuntimeError):
+    """Raised inside the sandbox when the student's code reaches for a forbidden shortcut."""
+
+
+def _shortcut_message(exercise: str, what: str) -> str:
+    return (
+        f"`{exercise}` uses {what}, which does the exercise for you and is not available "
+        "while grading. Write the computation yourself to earn these points."
+    )
+
+
+class _RefuseImports(importlib.abc.MetaPathFinder):
+    """Refuse to import the reference modules (the sandbox also hides their files)."""
+
+    def __init__(self, exercise: str) -> None:
+        self.exercise = exercise
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.startswith("helpers.") and name.rpartition(".")[2] == "reference":
+            raise ImportError(_shortcut_message(self.exercise, f"`{name}`"))
+        return None
+
+
+def _raising_code(freevars: int, message: str) -> types.CodeType:
+    """A code object that raises ``RuntimeError(message)`` and has ``freevars`` free variables,
+    so that it can replace the code of any function with a closure of that size. It needs no
+    globals: it runs with those of the function it replaces."""
+    names = [f"_free{index}" for index in range(freevars)]
+    touch = "; ".join(names) if names else "pass"
+    source = (
+        "def outer():\n"
+        + "".join(f"    {name} = None\n" for name in names)
+        + "    def stub(*args, **kwargs):\n"
+        + f"        {touch}\n"
+        + f"        raise RuntimeError({message!r})\n"
+        + "    return stub\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<shortcut>", "exec"), namespace)
+    return namespace["outer"]().__code__
+
+
+def _disable_functions(module: types.ModuleType, exercise: str) -> None:
+    """Replace the code of every Python function defined in ``module`` and its submodules.
+
+    Changing ``__code__`` in place reaches every reference to the function (subclass lists,
+    closures, decorators' ``__wrapped__``), which replacing module attributes would not.
+    """
+    prefix = module.__name__
+    seen: set[int] = set()
+
+    def disable(function: types.FunctionType, label: str) -> None:
+        if id(function) in seen:
+            return
+        seen.add(id(function))
+        message = _shortcut_message(exercise, f"`{label}`")
+        function.__code__ = _raising_code(len(function.__code__.co_freevars), message)
+
+    for name, submodule in list(sys.modules.items()):
+        if submodule is None or not (name == prefix or name.startswith(prefix + ".")):
+            continue
+        for value in list(vars(submodule).values()):
+            if not str(getattr(value, "__module__", None) or "").startswith(prefix):
+                continue
+            if inspect.isclass(value):
+                for member in vars(value).values():
+                    function = getattr(member, "__func__", member)
+                    if isinstance(function, types.FunctionType):
+                        disable(function, f"{name}.{value.__qualname__}")
+                        wrapped = inspect.unwrap(function)
+                        if wrapped is not function:
+                            disable(wrapped, f"{name}.{value.__qualname__}")
+            elif isinstance(value, types.FunctionType):
+                disable(value, f"{name}.{value.__qualname__}")
+                wrapped = inspect.unwrap(value)
+                if wrapped is not value:
+                    disable(wrapped, f"{name}.{value.__qualname__}")
+
+
+def _disable_fused_kernels(exercise: str) -> Any:
+    """Make torch's fused optimizer kernels raise, whichever route reaches them."""
+    import torch
+
+    library = torch.library.Library("aten", "IMPL")
+    for kernel in FUSED_KERNELS:
+        message = _shortcut_message(exercise, f"torch's fused optimizer kernel `{kernel}`")
+
+        def refuse(*args: Any, _message: str = message, **kwargs: Any) -> None:
+            raise ShortcutError(_message)
+
+        for key in ("CPU", "CUDA", "CompositeExplicitAutograd"):
+            try:
+                library.impl(kernel, refuse, key)
+            except (RuntimeError, AttributeError):
+                continue
+    return library  # kept alive by the caller: dropping it would undo the registration
+
+
+def _writes(mode: Any, flags: Any) -> bool:
+    if isinstance(mode, str):
+        return any(letter in mode for letter in "wax+")
+    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+
+
+def _install_audit_hook(helpers_folder: Path, job_folder: Path) -> None:
+    """From now on, refuse reading the reference answers, writing outside the job folder,
+    and the events in REFUSED_EVENTS.
+
+    An audit hook cannot be removed, and nothing in Python lists the installed hooks, so the
+    student's code cannot switch it off. Importing goes through ``open`` too, so this also
+    stops an import that got past ``_RefuseImports``. (The bubblewrap sandbox enforces the
+    same limits on files from outside; this keeps them where bubblewrap is missing.)
+    """
+    helpers_prefix = str(helpers_folder.resolve())
+    job_prefix = str(job_folder.resolve())
+
+    def hook(event: str, arguments: tuple) -> None:
+        if event == "open" and arguments and isinstance(arguments[0], (str, bytes, Path)):
+            raw = arguments[0]
+            path = Path(raw.decode() if isinstance(raw, bytes) else raw).resolve()
+            if str(path).startswith(helpers_prefix) and "reference" in path.name:
+                raise PermissionError("the reference answers are not available while grading")
+            if str(path).startswith("/proc/") and not str(path).startswith("/proc/self/"):
+                raise PermissionError("other processes are not available while grading")
+            mode, flags = (list(arguments[1:3]) + [None, None])[:2]
+            if _writes(mode, flags) and not str(path).startswith(job_prefix):
+                raise PermissionError(f"writing {path} is not allowed while grading")
+        elif event in REFUSED_EVENTS:
+            raise PermissionError(f"{event} is not available while grading")
+
+    sys.addaudithook(hook)
+
+
+def _keep_alive(library: Any) -> None:
+    """Keep a ``torch.library.Library`` registered where Python code cannot undo it.
+
+    Its finalizer (which would deregister it) is detached, and one reference is leaked on
+    purpose, so no object that the student's code can find owns it.
+    """
+    for finalizer in list(weakref.finalize._registry):  # type: ignore[attr-defined]
+        alive = finalizer.peek()
+        if alive is not None and alive[0] is library:
+            finalizer.detach()
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(library))
+
+
+def _as_array(value: Any) -> Any:
+    import numpy as np
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu()
+        if value.is_floating_point() and value.dtype not in (torch.float32, torch.float64):
+            value = value.double()
+        return value.numpy()
+    array = np.asarray(value)
+    if array.dtype == object:
+        raise TypeError(f"an output of type {type(value).__name__} is not a number or a tensor")
+    return array
+
+
+def main(job_folder: str) -> int:
+    folder = Path(job_folder)
+    job = json.loads((folder / "job.json").read_text())
+    exercise_name = job["exercise"]
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+
+    import numpy as np
+    import torch
+
+    from helpers.exercise import load_definition
+
+    torch.set_num_threads(1)
+    sys.meta_path.insert(0, _RefuseImports(exercise_name))
+    checks = importlib.import_module(f"helpers.{job['topic']}.checks")
+    exercise = checks.EXERCISES[exercise_name]
+    for dotted in exercise.shortcuts:
+        target = importlib.import_module(dotted.partition(":")[0])
+        _disable_functions(target, exercise_name)
+        if target.__name__ == "torch.optim":
+            _keep_alive(_disable_fused_kernels(exercise_name))
+    _install_audit_hook(Path(checks.__file__).resolve().parent.parent, folder)
+
+    results: list[dict[str, str]] = []
+    try:
+        implementation = load_definition(job["source"], exercise_name, job["prelude"])
+    except BaseException as error:  # noqa: BLE001 (the student's cell may raise anything)
+        message = f"the solution cell could not be loaded: {type(error).__name__}: {error}"
+        results = [{"error": message} for _ in job["cases"]]
+    else:
+        for index, case in enumerate(job["cases"]):
+            try:
+                outputs = exercise.run_case(implementation, case)
+                arrays = {key: _as_array(value) for key, value in outputs.items()}
+                keys = list(arrays)
+                np.savez(
+                    folder / f"case_{index}.npz",
+                    **{f"output_{i}": arrays[key] for i, key in enumerate(keys)},
+                )
+                results.append({"ok": "", "keys": keys})
+            except BaseException as error:  # noqa: BLE001
+                text = str(error).strip().splitlines()
+                results.append({"error": f"{type(error).__name__}: {text[0] if text else ''}"})
+    (folder / "result.json").write_text(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

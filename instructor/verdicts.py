@@ -1,0 +1,302 @@
+"""Grading verdicts decided where no student code runs.
+
+For each graded exercise of a submission, ``decide``:
+
+1. draws fresh hidden cases for this run (so knowing the tests gives nothing to hard-code);
+2. runs the student's solution cell, reduced to its imports and definitions, after the
+   *release's* setup imports, in a fresh sandboxed child (``instructor.verdict_runner``),
+   which returns raw outputs as plain arrays (no pickle);
+3. runs the reference on the same cases in this process, and compares.
+
+``ApplyVerdicts`` is an nbgrader preprocessor that runs after ``Execute`` in
+``nbgrader autograde``: it replaces the outputs of every autograded test cell with the verdict
+of its exercise, so that nbgrader's gradebook, feedback and scores come from the verdicts and
+nothing the student's kernel printed or did can change them. It also writes a small report
+(sandboxed or not, constructs worth a human look) for the class-grading table.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import torch
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from helpers.exercise import Exercise, as_tensors
+from instructor import sandbox
+from instructor.notebook import (
+    REPO_ROOT,
+    Topic,
+    find_cell,
+    nbgrader_metadata,
+    setup_imports,
+    topics,
+)
+
+CHILD_TIMEOUT_S = 120
+MAX_RESULT_BYTES = 64 * 2**20
+REPORT_FOLDER_VARIABLE = "COURSE_VERDICT_REPORTS"
+RELEASE_ROOT_VARIABLE = "COURSE_RELEASE_ROOT"  # the course whose notebooks/ holds the release
+
+# Constructs in an exercise's code that deserve a human look (flagged, never penalised).
+FLAGGED_CALLS = {
+    "exec": "exec",
+    "eval": "eval",
+    "compile": "compile",
+    "__import__": "__import__",
+    "open": "file access",
+    "getattr": None,
+    "setattr": "setattr",
+    "globals": "globals()",
+    "vars": None,
+    "get_ipython": "get_ipython",
+    "breakpoint": None,
+}
+FLAGGED_MODULES = {
+    "threading": "threads",
+    "_thread": "threads",
+    "concurrent": "threads",
+    "multiprocessing": "subprocesses",
+    "subprocess": "subprocesses",
+    "inspect": "inspect",
+    "ctypes": "ctypes",
+    "gc": "gc",
+    "importlib": "importlib",
+    "os": "os",
+    "shutil": "file access",
+    "pathlib": "file access",
+    "marshal": "marshal",
+    "pickle": "pickle",
+    "IPython": "get_ipython",
+    "sys": None,
+}
+FLAGGED_ATTRIBUTES = {
+    "setprofile": "sys.setprofile",
+    "settrace": "sys.settrace",
+    "_getframe": "sys._getframe",
+    "__code__": "__code__",
+    "__globals__": "__globals__",
+    "__closure__": "__closure__",
+    "f_back": "frames",
+    "f_globals": "frames",
+    "system": "subprocesses",
+    "Popen": "subprocesses",
+    "write_text": "file writes",
+    "write_bytes": "file writes",
+    "modules": "sys.modules",
+}
+
+
+def flag_constructs(source: str) -> list[str]:
+    """Constructs in a solution cell worth a human look (threads, exec, inspect, frames, ...).
+
+    A static scan: it costs no points, it only puts the cell on the instructor's list.
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found: list[str] = []
+
+    def add(label: str | None) -> None:
+        if label and label not in found:
+            found.append(label)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                add(FLAGGED_MODULES.get(alias.name.split(".")[0]))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            add(FLAGGED_MODULES.get(node.module.split(".")[0]))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            add(FLAGGED_CALLS.get(node.func.id))
+        elif isinstance(node, ast.Attribute):
+            add(FLAGGED_ATTRIBUTES.get(node.attr))
+    return found
+
+
+@dataclass
+class Verdict:
+    """Whether one exercise of one submission passed its hidden checks, and why not."""
+
+    exercise: str
+    passed: bool
+    message: str
+    sandboxed: bool
+    flags: list[str] = field(default_factory=list)
+
+
+def _child_command(job: Path, sandboxed: bool, root: Path) -> tuple[list[str], dict | None]:
+    argv = [sys.executable, "-m", "instructor.verdict_runner", str(job)]
+    environment = sandbox.environment()
+    if not sandboxed:
+        environment["PYTHONPATH"] = str(root)
+        return argv, environment
+    hidden = [*sandbox.reference_files(root), *sorted((root / "helpers").glob("*/__pycache__"))]
+    command = sandbox.command(
+        argv,
+        writable=[job],
+        hidden=[path for path in hidden if path.is_file()],
+        empty=[path for path in hidden if path.is_dir()],
+        workdir=job,
+        environment=environment,
+        root=root,
+    )
+    return command, None
+
+
+def _student_outputs(job: Path, cases: int) -> list[dict | str]:
+    """Per case: the outputs as tensors, or the error message the child reported."""
+    result_file = job / "result.json"
+    if not result_file.exists() or result_file.stat().st_size > MAX_RESULT_BYTES:
+        return ["the code did not finish (it crashed, ran out of memory or exited early)"] * cases
+    results = json.loads(result_file.read_text())
+    if not isinstance(results, list) or len(results) != cases:
+        return ["the code did not finish every hidden case"] * cases
+    outputs: list[dict | str] = []
+    for index, result in enumerate(results):
+        if not isinstance(result, dict) or "error" in result:
+            outputs.append(str(result.get("error", "no result"))[:500])
+            continue
+        path = job / f"case_{index}.npz"
+        if not path.exists() or path.stat().st_size > MAX_RESULT_BYTES:
+            outputs.append("the outputs of a hidden case are missing")
+            continue
+        keys = [str(key) for key in result.get("keys", [])]
+        with np.load(path, allow_pickle=False) as arrays:
+            values = [arrays[f"output_{i}"] for i in range(len(keys)) if f"output_{i}" in arrays]
+        outputs.append({key: torch.from_numpy(np.array(v)) for key, v in zip(keys, values)})
+    return outputs
+
+
+def decide(
+    topic: str,
+    exercise: Exercise,
+    source: str,
+    prelude: list[str],
+    *,
+    seed: int | None = None,
+    sandboxed: bool | None = None,
+    root: Path = REPO_ROOT,
+) -> Verdict:
+    """The verdict on ``source`` (a solution cell) for ``exercise`` of ``helpers.<topic>``."""
+    sandboxed = sandbox.available() if sandboxed is None else sandboxed
+    flags = flag_constructs(source)
+    cases = exercise.draw_cases(np.random.default_rng(seed))
+    with tempfile.TemporaryDirectory(prefix="verdict-") as folder:
+        job = Path(folder)
+        job_spec = {
+            "topic": topic,
+            "exercise": exercise.name,
+            "prelude": prelude,
+            "source": source,
+            "cases": cases,
+        }
+        (job / "job.json").write_text(json.dumps(job_spec))
+        command, environment = _child_command(job, sandboxed, root)
+        try:
+            subprocess.run(
+                command,
+                cwd=job,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=CHILD_TIMEOUT_S,
+                start_new_session=True,
+            )
+        except subprocess.TimeoutExpired:
+            message = f"`{exercise.name}` took longer than {CHILD_TIMEOUT_S} s on the hidden cases."
+            return Verdict(exercise.name, False, message, sandboxed, flags)
+        outputs = _student_outputs(job, len(cases))
+    reference = exercise.load_reference()
+    for case, actual in zip(cases, outputs):
+        if isinstance(actual, str):
+            if actual.startswith("NotImplementedError"):
+                message = f"`{exercise.name}` is not done yet."
+            else:
+                message = f"On a hidden case, `{exercise.name}` failed: {actual}"
+            return Verdict(exercise.name, False, message, sandboxed, flags)
+        expected = as_tensors(exercise.run_case(reference, case))
+        try:
+            exercise.compare(case, actual, expected)
+        except AssertionError as error:
+            return Verdict(exercise.name, False, str(error), sandboxed, flags)
+        except Exception as error:  # malformed outputs: wrong types or shapes
+            message = f"The outputs of `{exercise.name}` could not be checked: {error}"
+            return Verdict(exercise.name, False, message, sandboxed, flags)
+    message = f"`{exercise.name}` passed every hidden check."
+    return Verdict(exercise.name, True, message, sandboxed, flags)
+
+
+def topic_of(assignment: str) -> Topic:
+    for topic in topics():
+        if topic.assignment == assignment:
+            return topic
+    raise KeyError(f"no helpers package declares ASSIGNMENT = {assignment!r}")
+
+
+def verdicts_for(
+    notebook: nbformat.NotebookNode, release: nbformat.NotebookNode, topic: Topic
+) -> dict[str, Verdict]:
+    """The verdict on every exercise of ``topic`` in a submitted notebook."""
+    prelude = setup_imports(release)
+    verdicts = {}
+    for name, exercise in topic.exercises.items():
+        try:
+            source = find_cell(notebook, name).source
+        except KeyError:
+            source = ""
+        verdicts[name] = decide(topic.name, exercise, source, prelude)
+    return verdicts
+
+
+class ApplyVerdicts(NbGraderPreprocessor):
+    """Set each autograded test cell's outcome from its exercise's verdict (after Execute)."""
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
+        assignment = resources["nbgrader"]["assignment"]
+        student = resources["nbgrader"]["student"]
+        try:
+            topic = topic_of(assignment)
+        except KeyError:  # an assignment without a registry (the toy course of the tests)
+            self.log.warning("No exercise registry for %s: outcomes come from the kernel.", assignment)
+            return nb, resources
+        release_root = Path(os.environ.get(RELEASE_ROOT_VARIABLE, REPO_ROOT))
+        release = nbformat.read(topic.release_path(release_root), as_version=4)
+        verdicts = verdicts_for(nb, release, topic)
+        for cell in nb.cells:
+            meta = nbgrader_metadata(cell)
+            if not (meta.get("grade") and not meta.get("solution")):
+                continue
+            name = meta.get("grade_id", "").removeprefix("test_")
+            verdict = verdicts.get(name)
+            if verdict is None:
+                continue
+            if verdict.passed:
+                cell.outputs = [
+                    nbformat.v4.new_output("stream", name="stdout", text=verdict.message + "\n")
+                ]
+            else:
+                cell.outputs = [
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="AssertionError",
+                        evalue=verdict.message,
+                        traceback=[f"AssertionError: {verdict.message}"],
+                    )
+                ]
+        report_folder = os.environ.get(REPORT_FOLDER_VARIABLE)
+        if report_folder:
+            report = Path(report_folder) / f"{student}.json"
+            report.write_text(json.dumps({n: asdict(v) for n, v in verdicts.items()}))
+        return nb, resources
