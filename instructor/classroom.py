@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import resource
@@ -224,7 +225,7 @@ def _sandboxed_kernel(work: Path, threads: int | None) -> tuple[list[str], dict[
         folder.mkdir()
     environment = {**sandbox.environment(threads or 1), "NBGRADER_EXECUTION": "autograde"}
     environment.pop("MPLBACKEND")  # the kernel draws inline
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    argv = [sandbox.python(), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = {
         "argv": sandbox.command(
             argv,
@@ -416,6 +417,39 @@ def grade_batch(
     return [results[student] for student in students]
 
 
+# What no grading run may change: the course's code, configuration, solutions and data.
+PROTECTED = ("helpers", "instructor", "nbgrader_config.py", "solutions", "data")
+
+
+class IntegrityError(RuntimeError):
+    """A protected file of the course changed while submissions were being graded."""
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """The SHA-256 of every protected file under ``root`` (caches excluded)."""
+    digests = {}
+    for name in PROTECTED:
+        top = root / name
+        paths = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
+        for path in paths:
+            if path.is_file() and "__pycache__" not in path.parts:
+                digests[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def _check_unchanged(root: Path, before: dict[str, str]) -> None:
+    after = fingerprint(root)
+    changed = sorted(
+        path for path in before.keys() | after.keys() if before.get(path) != after.get(path)
+    )
+    if changed:
+        raise IntegrityError(
+            f"Course files changed while grading: {', '.join(changed[:10])}. No grades were "
+            "written. Restore them (git status, git checkout) and find the submission that "
+            "changed them before grading again."
+        )
+
+
 def grade_class(
     course: Course,
     submitted_root: Path | None = None,
@@ -450,6 +484,7 @@ def grade_class(
             jobs.append((assignment, have[start : start + batch_size]))
     workers = workers or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // workers)
+    before = {root: fingerprint(root) for root in {REPO_ROOT, course.root}}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         batches = pool.map(
             lambda job: grade_batch(
@@ -465,7 +500,10 @@ def grade_class(
             ),
             jobs,
         )
-        return [result for batch in batches for result in batch]
+        results = [result for batch in batches for result in batch]
+    for root, digests in before.items():
+        _check_unchanged(root, digests)
+    return results
 
 
 # --------------------------------------------------------------------------------------

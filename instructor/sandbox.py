@@ -14,6 +14,7 @@ run the same command without it, and say so in the status column.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -39,10 +40,16 @@ def available() -> bool:
     return probe.returncode == 0
 
 
+def python() -> str:
+    """This interpreter's path without ``..`` (the sandbox only has the folders it needs);
+    not resolved through symbolic links, which would leave the virtual environment."""
+    return os.path.normpath(os.path.abspath(sys.executable))
+
+
 def _python_folders() -> list[Path]:
     """The interpreter's installation and the virtual environment, wherever they live."""
     folders = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
-    folders.add(Path(sys.executable).resolve().parent.parent)
+    folders.add(Path(python()).parent.parent)
     return sorted(folders)
 
 
@@ -95,7 +102,7 @@ def command(
 def environment(threads: int = 1) -> dict[str, str]:
     """A minimal environment for sandboxed Python: nothing of the grader's leaks in."""
     return {
-        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PATH": f"{Path(python()).parent}:/usr/bin:/bin",
         "HOME": "/tmp",
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "MPLBACKEND": "Agg",

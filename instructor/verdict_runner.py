@@ -140,6 +140,20 @@ def _disable_functions(module: types.ModuleType, exercise: str) -> None:
                     disable(wrapped, f"{name}.{value.__qualname__}")
 
 
+def _disable_object(target: Any, exercise: str) -> None:
+    """Replace the code of one forbidden function, or of every method of one forbidden class,
+    and leave the rest of its module alone (forbidding ``torch.nn.init.xavier_normal_`` must
+    not take ``torch.nn.init.normal_`` down with it)."""
+    label = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
+    members = vars(target).values() if inspect.isclass(target) else [target]
+    for member in members:
+        function = getattr(member, "__func__", member)
+        if isinstance(function, types.FunctionType):
+            for each in {function, inspect.unwrap(function)}:
+                message = _shortcut_message(exercise, f"`{label}`")
+                each.__code__ = _raising_code(len(each.__code__.co_freevars), message)
+
+
 def _disable_fused_kernels(exercise: str) -> Any:
     """Make torch's fused optimizer kernels raise, whichever route reaches them."""
     import torch
@@ -231,6 +245,7 @@ def main(job_folder: str) -> int:
     import numpy as np
     import torch
 
+    from helpers.checking import resolve
     from helpers.exercise import load_definition
 
     torch.set_num_threads(1)
@@ -238,9 +253,12 @@ def main(job_folder: str) -> int:
     checks = importlib.import_module(f"helpers.{job['topic']}.checks")
     exercise = checks.EXERCISES[exercise_name]
     for dotted in exercise.shortcuts:
-        target = importlib.import_module(dotted.partition(":")[0])
-        _disable_functions(target, exercise_name)
-        if target.__name__ == "torch.optim":
+        target = resolve(dotted)  # a module, or one function or class inside one
+        if isinstance(target, types.ModuleType):
+            _disable_functions(target, exercise_name)
+        else:
+            _disable_object(target, exercise_name)
+        if getattr(target, "__name__", None) == "torch.optim":
             _keep_alive(_disable_fused_kernels(exercise_name))
     _install_audit_hook(Path(checks.__file__).resolve().parent.parent, folder)
 

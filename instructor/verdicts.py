@@ -21,7 +21,6 @@ import ast
 import json
 import os
 import subprocess
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -136,7 +135,7 @@ class Verdict:
 
 
 def _child_command(job: Path, sandboxed: bool, root: Path) -> tuple[list[str], dict | None]:
-    argv = [sys.executable, "-m", "instructor.verdict_runner", str(job)]
+    argv = [sandbox.python(), "-m", "instructor.verdict_runner", str(job)]
     environment = sandbox.environment()
     if not sandboxed:
         environment["PYTHONPATH"] = str(root)
@@ -269,7 +268,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
         try:
             topic = topic_of(assignment)
         except KeyError:  # an assignment without a registry (the toy course of the tests)
-            self.log.warning("No exercise registry for %s: outcomes come from the kernel.", assignment)
+            self.log.warning("No registry for %s: outcomes come from the kernel.", assignment)
             return nb, resources
         release_root = Path(os.environ.get(RELEASE_ROOT_VARIABLE, REPO_ROOT))
         release = nbformat.read(topic.release_path(release_root), as_version=4)

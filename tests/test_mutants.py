@@ -1,93 +1,117 @@
-"""Mutation suites: the hidden tests of every exercise tell right from wrong.
+"""Mutation suites: every exercise's hidden check tells right from wrong.
 
-For each exercise of each notebook (variants in ``variants_<notebook>.py``), graded by the real
-``nbgrader autograde`` on submissions built from the release notebook: realistic wrong answers
-lose points on the exercise's ``test_<name>`` cells, correct answers written differently from
-the reference earn all of them, and a submission that solves only that exercise earns exactly
-its points.
+For each exercise of each notebook (variants in ``tests/variants_<topic>.py``), run the way the
+grader runs them (the solution cell reduced to imports and definitions, after the release's
+setup imports): realistic wrong answers fail the exercise's hidden check, correct answers
+written differently from the reference pass it. One real ``nbgrader autograde`` batch per
+notebook then checks the wiring: points per test cell, and that solving one exercise earns
+exactly its points.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 
 import mutants
+import nbformat
 import pytest
-import variants_deep_linear
-import variants_optimization
 
-SUITES = {suite.ASSIGNMENT: suite for suite in (variants_deep_linear, variants_optimization)}
-WRONG = {name: mutants.combine_variants(s.WRONG, "wrong") for name, s in SUITES.items()}
-CORRECT = {name: mutants.combine_variants(s.CORRECT, "correct") for name, s in SUITES.items()}
+from helpers.exercise import load_definition
+from instructor.notebook import setup_imports, topics
+
+TOPICS = {topic.name: topic for topic in topics()}
+SUITES = {name: importlib.import_module(f"variants_{name}") for name in TOPICS}
 
 
-def _cases(table: dict) -> list[tuple[str, str, str]]:
+@functools.cache
+def prelude(topic_name: str) -> tuple[str, ...]:
+    notebook = nbformat.read(TOPICS[topic_name].solution_path(), as_version=4)
+    return tuple(setup_imports(notebook))
+
+
+def _cases(kind: str) -> list[tuple[str, str, str]]:
     return [
-        (assignment, exercise, label)
-        for assignment, (_, carrier) in table.items()
-        for exercise, label in sorted(carrier)
+        (name, exercise, label)
+        for name, suite in SUITES.items()
+        for exercise, variants in getattr(suite, kind).items()
+        for label in variants
     ]
 
 
-@functools.cache
-def grades(assignment: str) -> dict[str, dict[str, float]]:
-    """Grade every variant of one notebook in a single call (a few nbgrader processes)."""
-    suite = SUITES[assignment]
-    solutions = {
-        exercise: mutants.solution_source(assignment, suite.NOTEBOOK, exercise)
-        for exercise in suite.EXERCISES
-    }
-    submissions = {**WRONG[assignment][0], **CORRECT[assignment][0], "untouched": {}}
-    for exercise, source in solutions.items():
-        submissions[f"only_{exercise}"] = {exercise: source}
-    submissions["all_solved"] = solutions
-    return mutants.grade_variants(assignment, suite.NOTEBOOK, submissions)
+def _hidden_check(topic_name: str, exercise: str, source: str) -> None:
+    implementation = load_definition(source, exercise, list(prelude(topic_name)))
+    TOPICS[topic_name].exercises[exercise].run_hidden_check(implementation)
 
 
-@functools.cache
-def full_points(assignment: str) -> dict[str, float]:
-    suite = SUITES[assignment]
-    cells = mutants.graded_cell_points(assignment, suite.NOTEBOOK)
-    return {exercise: mutants.exercise_points(cells, exercise) for exercise in suite.EXERCISES}
-
-
-@pytest.mark.parametrize("assignment", SUITES)
-def test_every_exercise_has_at_least_four_wrong_and_two_correct_variants(assignment):
-    suite = SUITES[assignment]
+@pytest.mark.parametrize("topic_name", SUITES)
+def test_every_exercise_has_at_least_four_wrong_and_two_correct_variants(topic_name):
+    suite = SUITES[topic_name]
+    assert set(suite.EXERCISES) == set(TOPICS[topic_name].exercises)
+    assert suite.ASSIGNMENT == TOPICS[topic_name].assignment
     for exercise in suite.EXERCISES:
         assert len(suite.WRONG[exercise]) >= 4, exercise
         assert len(suite.CORRECT[exercise]) >= 2, exercise
 
 
-@pytest.mark.parametrize(("assignment", "exercise", "label"), _cases(WRONG))
-def test_wrong_implementation_loses_points(assignment, exercise, label):
-    carrier = WRONG[assignment][1][(exercise, label)]
-    earned = mutants.exercise_points(grades(assignment)[carrier], exercise)
-    assert earned < full_points(assignment)[exercise], f"{exercise}/{label} earned {earned}"
+@pytest.mark.parametrize(("topic_name", "exercise", "label"), _cases("WRONG"))
+def test_wrong_implementation_fails_the_hidden_check(topic_name, exercise, label):
+    source = SUITES[topic_name].WRONG[exercise][label]
+    with pytest.raises(Exception):  # noqa: B017 (a wrong answer may fail in any way)
+        _hidden_check(topic_name, exercise, source)
 
 
-@pytest.mark.parametrize(("assignment", "exercise", "label"), _cases(CORRECT))
-def test_correct_implementation_written_differently_earns_all_points(assignment, exercise, label):
-    carrier = CORRECT[assignment][1][(exercise, label)]
-    earned = mutants.exercise_points(grades(assignment)[carrier], exercise)
-    assert earned == full_points(assignment)[exercise], f"{exercise}/{label} earned {earned}"
+@pytest.mark.parametrize(("topic_name", "exercise", "label"), _cases("CORRECT"))
+def test_correct_implementation_written_differently_passes_the_hidden_check(
+    topic_name, exercise, label
+):
+    _hidden_check(topic_name, exercise, SUITES[topic_name].CORRECT[exercise][label])
 
 
+# --------------------------------------------------------------------------------------
+# One real nbgrader batch per notebook: the wiring
+# --------------------------------------------------------------------------------------
+
+
+@functools.cache
+def graded(topic_name: str) -> dict[str, dict[str, float]]:
+    """The untouched release, the full solution, and each exercise solved alone."""
+    topic = TOPICS[topic_name]
+    solution = nbformat.read(topic.solution_path(), as_version=4)
+    sources = {name: mutants.cell_source(solution, name) for name in topic.exercises}
+    submissions = {"untouched": {}, "all_solved": sources}
+    for name, source in sources.items():
+        submissions[f"only_{name}"] = {name: source}
+    submissions["one_wrong_each"] = {
+        name: next(iter(SUITES[topic_name].WRONG[name].values())) for name in topic.exercises
+    }
+    return mutants.grade_variants(topic, submissions)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("topic_name", TOPICS)
+def test_points_per_exercise_match_the_registry(topic_name):
+    cells = mutants.graded_cell_points(TOPICS[topic_name])
+    for name, exercise in TOPICS[topic_name].exercises.items():
+        assert mutants.exercise_points(cells, name) == exercise.points, name
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("topic_name", TOPICS)
+def test_untouched_release_earns_nothing_and_the_solution_everything(topic_name):
+    results = graded(topic_name)
+    total = sum(exercise.points for exercise in TOPICS[topic_name].exercises.values())
+    assert sum(results["untouched"].values()) == 0
+    assert sum(results["all_solved"].values()) == total
+    assert sum(results["one_wrong_each"].values()) == 0
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize(
-    ("assignment", "exercise"), [(a, e) for a, s in SUITES.items() for e in s.EXERCISES]
+    ("topic_name", "exercise"), [(t, e) for t, topic in TOPICS.items() for e in topic.exercises]
 )
-def test_solving_only_one_exercise_earns_exactly_its_points(assignment, exercise):
-    cells = grades(assignment)[f"only_{exercise}"]
-    assert mutants.exercise_points(cells, exercise) == full_points(assignment)[exercise]
-    assert sum(cells.values()) == full_points(assignment)[exercise]
-
-
-@pytest.mark.parametrize("assignment", SUITES)
-def test_untouched_release_earns_nothing(assignment):
-    assert sum(grades(assignment)["untouched"].values()) == 0
-
-
-@pytest.mark.parametrize("assignment", SUITES)
-def test_reference_solution_earns_full_marks(assignment):
-    solved = grades(assignment)["all_solved"]
-    assert sum(solved.values()) == sum(full_points(assignment).values())
+def test_solving_only_one_exercise_earns_exactly_its_points(topic_name, exercise):
+    cells = graded(topic_name)[f"only_{exercise}"]
+    points = TOPICS[topic_name].exercises[exercise].points
+    assert mutants.exercise_points(cells, exercise) == points
+    assert sum(cells.values()) == points

@@ -1,8 +1,9 @@
 """Variants of the exercises of notebook 02 (deep linear networks) for the mutation suite.
 
-``WRONG[exercise]`` maps a label to a realistic wrong solution cell, ``CORRECT[exercise]``
-to a correct one written differently from the reference; ``tests/test_mutants.py`` grades
-them with the real nbgrader autograde.
+Data only: ``WRONG[exercise]`` maps a label to a realistic wrong solution cell, ``CORRECT``
+to a correct one written differently from the reference. The generic mutation test runs each
+through the exercise's hidden check (``helpers.deep_linear.checks.EXERCISES``): every wrong
+variant must fail it and every correct one pass.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ WRONG = {
                 nn.init.uniform_(weight, -bound, bound)
         """),
         "calls_reference": _initializer("""
-            from helpers.linear import initializer_
+            from helpers.deep_linear.reference import initializer_
             initializer_(model, gamma)
         """),
         "xavier_normal": _initializer("""
@@ -115,8 +116,12 @@ WRONG = {
             return U, torch.diag(S), V
         """),
         "calls_reference": _svd("""
-            from helpers.linear import net_svd
+            from helpers.deep_linear.reference import net_svd
             return net_svd(model, in_dim)
+        """),
+        "calls_total_map": _svd("""
+            from helpers.deep_linear.network import total_map
+            return torch.svd(total_map(model, in_dim))
         """),
         "full_matrices_despite_reduced_convention": _svd(_PRODUCT, """
             U, S, Vh = torch.linalg.svd(w_tot)
@@ -137,7 +142,7 @@ WRONG = {
         "covariance": _rsm("return torch.cov(h)"),
         "averaged_over_units": _rsm("return h @ h.T / h.shape[1]"),
         "calls_reference": _rsm("""
-            from helpers.linear import net_rsm
+            from helpers.deep_linear.reference import net_rsm
             return net_rsm(h)
         """),
     },
@@ -148,7 +153,7 @@ WRONG = {
         "transposed_result": _regression("return (Y @ X.T @ np.linalg.inv(X @ X.T)).T"),
         "elementwise_division": _regression("return Y @ X.T / (X @ X.T)"),
         "calls_reference": _regression("""
-            from helpers.linear import linear_regression as reference
+            from helpers.deep_linear.reference import linear_regression as reference
             return reference(X, Y)
         """),
     },
@@ -166,6 +171,11 @@ CORRECT = {
                 for name, weight in model.named_parameters():
                     n_out, n_in = weight.size()
                     weight.copy_(torch.randn_like(weight) * gamma / math.sqrt(n_in + n_out))
+        """),
+        "fans_from_torch": _initializer("""
+            for weight in model.parameters():
+                fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(weight)
+                nn.init.normal_(weight, std=gamma / math.sqrt(fan_in + fan_out))
         """),
         "normal_under_no_grad": _initializer("""
             with torch.no_grad():
@@ -208,4 +218,4 @@ CORRECT = {
     },
 }
 
-EXERCISES = list(WRONG)
+EXERCISES = tuple(WRONG)

@@ -58,26 +58,14 @@ import math
 
 import numpy as np
 import torch
-from IPython.display import display
 from torch import nn  # noqa: F401 (for nn.init in Exercise 0)
 
 from helpers.data import hierarchical_data
+from helpers.deep_linear import demos
+from helpers.deep_linear.checks import EXERCISES
+from helpers.deep_linear.network import LinearNet, train
 from helpers.device import set_device, set_seed
-from helpers.grading import grading_mode, implementation_or_reference
-from helpers.linear import LinearNet, initializer_, net_rsm, net_svd, total_map, train
-from helpers.linear import linear_regression as reference_linear_regression
-from helpers.linear_demos import (
-    half_times,
-    illusory_correlation,
-    loss_lr_gamma_widget,
-    plot_illusion,
-    plot_loss,
-    plot_loss_and_modes,
-    plot_rsm,
-    plot_tree_data,
-    saxe_comparison,
-    svd_rsa_explorer,
-)
+from helpers.widgets import show
 
 SEED = 2021
 set_seed(SEED)
@@ -91,9 +79,9 @@ DEVICE = set_device()
 #
 # Our network has one hidden layer and **no biases and no nonlinearity**. An input $\mathbf{x}$
 # becomes a hidden activity $\mathbf{h} = W_1 \mathbf{x}$ and an output
-# $\hat{\mathbf{y}} = W_2 \mathbf{h}$. `LinearNet` in `helpers.linear` builds it from
-# `nn.Linear(..., bias=False)` layers. Its `forward` returns both the output *and* the hidden
-# activity, because in Section 3 we will look inside the network.
+# $\hat{\mathbf{y}} = W_2 \mathbf{h}$. `LinearNet` in `helpers.deep_linear.network` builds it
+# from `nn.Linear(..., bias=False)` layers. Its `forward` returns both the output *and* the
+# hidden activity, because in Section 3 we will look inside the network.
 
 # %%
 demo_net = LinearNet(in_dim=8, hidden_dims=30, out_dim=10_000).to(DEVICE)
@@ -113,10 +101,10 @@ print("weight shapes:", [tuple(w.shape) for w in demo_net.parameters()])
 # W_i \leftarrow W_i - \eta\, \frac{\partial \mathcal{L}}{\partial W_i} .
 # $$
 #
-# The training loop `helpers.linear.train` records, at every epoch, the loss, the singular values
-# of the network's total map (Section 2), the similarity matrix of the hidden layer (Section 3)
-# and the prediction for one item and feature (Section 4). Row $t$ of each recording describes
-# the network after $t$ updates.
+# The training loop `helpers.deep_linear.network.train` records, at every epoch, the loss, the
+# singular values of the network's total map (Section 2), the similarity matrix of the hidden
+# layer (Section 3) and the prediction for one item and feature (Section 4). Row $t$ of each
+# recording describes the network after $t$ updates.
 #
 # ### Initialization
 #
@@ -156,68 +144,18 @@ def ex_initializer_(model, gamma=1e-12):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_ex_initializer_", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Self-check: the standard deviation of each layer after initialization at gamma = 2.
-import torch
+from helpers.deep_linear import checks
 
-from helpers.linear import LinearNet
-
-torch.manual_seed(0)
-check_net = LinearNet(400, 100, 50)
-ex_initializer_(check_net, gamma=2.0)
-for check_weight in check_net.parameters():
-    check_out, check_in = check_weight.shape
-    check_sigma = 2.0 / (check_in + check_out) ** 0.5
-    assert abs(check_weight.std().item() / check_sigma - 1) < 0.1, (
-        f"A ({check_out}, {check_in}) layer has std {check_weight.std().item():.4f}; "
-        f"gamma / sqrt(n_in + n_out) = {check_sigma:.4f}."
-    )
-print("Looks good: each layer's standard deviation matches gamma / sqrt(n_in + n_out).")
-
+checks.self_check("ex_initializer_", ex_initializer_)
 ### BEGIN HIDDEN TESTS
-def _check_initializer(in_dim, hidden_dim, out_dim, gamma):
-    from helpers.grading import no_shortcuts
-    from helpers.linear import LinearNet, initializer_
-
-    model = LinearNet(in_dim, hidden_dim, out_dim)
-    params = list(model.parameters())
-    before = [p.detach().clone() for p in params]
-    with no_shortcuts("ex_initializer_", initializer_, torch.nn.init.xavier_normal_):
-        ex_initializer_(model, gamma)
-    after = list(model.parameters())
-    assert len(after) == len(params) and all(a is b for a, b in zip(after, params)), (
-        "ex_initializer_ must change the values of the model's weights in place, "
-        "not replace the parameters with new ones."
-    )
-    for param, old in zip(params, before):
-        weight = param.detach().double()
-        n_out, n_in = weight.shape
-        n = weight.numel()
-        assert not torch.equal(param.detach(), old), "Some weights were not redrawn."
-        sigma = gamma / (n_in + n_out) ** 0.5
-        mean, std = weight.mean().item(), weight.std().item()
-        assert abs(mean) < 5 * sigma / n**0.5, "The weights should have mean 0."
-        assert abs(std / sigma - 1) < 5 / (2 * n) ** 0.5, (
-            f"A ({n_out}, {n_in}) layer has the wrong standard deviation: "
-            "check the formula for sigma (which sizes, and the square root)."
-        )
-        z = (weight - mean) / std
-        inside_one_sigma = (z.abs() < 1).double().mean().item()
-        kurtosis = (z**4).mean().item()
-        assert abs(inside_one_sigma - 0.6827) < 0.015 and abs(kurtosis - 3) < 0.25, (
-            "The weights should follow a normal distribution."
-        )
-
-
-torch.manual_seed(2024)
-_check_initializer(300, 200, 100, gamma=3.0)
-_check_initializer(50, 400, 120, gamma=0.05)
+checks.hidden_check("ex_initializer_", ex_initializer_)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # The demos below use your initializer once it works (and the reference until then).
 
 # %%
-initialize = implementation_or_reference(ex_initializer_, initializer_)
+initialize = EXERCISES.implementation("ex_initializer_", globals())
 initialize(demo_net, 1.0)
 for weight in demo_net.parameters():
     n_out, n_in = weight.shape
@@ -246,7 +184,7 @@ for weight in demo_net.parameters():
 
 # %%
 data = hierarchical_data(n_features=10_000, flip_probability=0.15, seed=SEED, device=DEVICE)
-plot_tree_data(data)
+show(demos.plot_tree_data(data))
 print(f"inputs {tuple(data.items.shape)} (one-hot item codes), "
       f"targets {tuple(data.features.shape)} (features), items: {', '.join(data.item_names)}")
 
@@ -265,7 +203,7 @@ LR, GAMMA, N_EPOCHS, HIDDEN = 100.0, 1e-12, 250, 30
 model = LinearNet(8, HIDDEN, data.features.shape[1]).to(DEVICE)
 initialize(model, GAMMA)
 record = train(model, data.items, data.features, n_epochs=N_EPOCHS, lr=LR)
-plot_loss(record.losses, title=f"Training loss (eta = {LR:g}, gamma = {GAMMA:g})")
+show(demos.plot_loss(record.losses, title=f"Training loss (eta = {LR:g}, gamma = {GAMMA:g})"))
 
 # %% [markdown]
 # **Think.** The loss does not fall smoothly: long plateaus alternate with sudden drops. Why
@@ -280,8 +218,7 @@ plot_loss(record.losses, title=f"Training loss (eta = {LR:g}, gamma = {GAMMA:g})
 # large $\gamma$? With a large $\eta$ and a large $\gamma$?
 
 # %%
-if not grading_mode():
-    display(loss_lr_gamma_widget(data))
+demos.loss_lr_gamma_widget(data)
 
 
 # %% [markdown]
@@ -346,55 +283,11 @@ def ex_net_svd(model, in_dim):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_ex_net_svd", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Self-check: shapes for a network 3 -> 4 -> 5, and its singular values.
-import torch
+from helpers.deep_linear import checks
 
-from helpers.linear import LinearNet
-
-torch.manual_seed(1)
-check_net = LinearNet(3, 4, 5)
-check_u, check_s, check_v = ex_net_svd(check_net, 3)
-assert tuple(check_u.shape) == (5, 3) and tuple(check_s.shape) == (3,), (
-    f"Expected U of shape (5, 3) and S of shape (3,), got {tuple(check_u.shape)} and "
-    f"{tuple(check_s.shape)}. Return the reduced SVD, as torch.svd does."
-)
-assert tuple(check_v.shape) == (3, 3), f"Expected V of shape (3, 3), got {tuple(check_v.shape)}."
-print("Shapes look right. Singular values:", [round(x, 4) for x in check_s.tolist()])
-
+checks.self_check("ex_net_svd", ex_net_svd)
 ### BEGIN HIDDEN TESTS
-def _check_svd(model, in_dim):
-    from helpers.grading import assert_close, no_shortcuts
-    from helpers.linear import net_svd, total_map
-
-    expected_map = total_map(model, in_dim)
-    out_dim = expected_map.shape[0]
-    _, expected_s, _ = net_svd(model, in_dim)
-    k = expected_s.numel()
-    with no_shortcuts("ex_net_svd", net_svd, total_map):
-        u, s, v = ex_net_svd(model, in_dim)
-    u, s, v = (torch.as_tensor(t).detach().cpu().float() for t in (u, s, v))
-    assert tuple(s.shape) == (k,), f"S should be a vector of {k} singular values."
-    assert tuple(u.shape) == (out_dim, k), "U has the wrong shape: return the reduced SVD."
-    assert tuple(v.shape) == (in_dim, k), (
-        "V has the wrong shape: return V of the reduced SVD (as torch.svd does), not V^T."
-    )
-    size = out_dim * in_dim
-    assert_close(s, expected_s, "S (the singular values, in decreasing order)", size=size)
-    assert_close(u.T @ u, torch.eye(k), "U^T U (U's columns should be orthonormal)", size=size)
-    assert_close(v.T @ v, torch.eye(k), "V^T V (V's columns should be orthonormal)", size=size)
-    assert_close(
-        u @ torch.diag(s) @ v.T,
-        expected_map,
-        "U diag(S) V^T (it should equal the product of all weights, last layer first)",
-        size=size,
-    )
-
-
-torch.manual_seed(12)
-_check_svd(LinearNet(6, 9, 11), 6)
-_check_svd(LinearNet(10, (7, 8), 4), 10)
-_check_svd(LinearNet(5, (5, 5), 5), 5)
-_check_svd(LinearNet(8, 30, 200), 8)
+checks.hidden_check("ex_net_svd", ex_net_svd)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -403,13 +296,13 @@ _check_svd(LinearNet(8, 30, 200), 8)
 # are one-hot codes).
 
 # %%
-svd_of = implementation_or_reference(ex_net_svd, net_svd)
+svd_of = EXERCISES.implementation("ex_net_svd", globals())
 _, trained_s, _ = svd_of(model, 8)
 trained_s = trained_s.detach().cpu()
 data_s = torch.linalg.svdvals(data.features.T.cpu())
 print("trained network:", np.round(trained_s.numpy(), 1))
 print("data:           ", np.round(data_s.numpy(), 1))
-plot_loss_and_modes(record, title="Each drop of the loss is one mode being learned")
+show(demos.plot_loss_and_modes(record, title="Each drop of the loss is one mode being learned"))
 
 # %% [markdown]
 # **Think.** Match the drops of the loss to the singular values. Which modes are learned
@@ -446,21 +339,14 @@ plot_loss_and_modes(record, title="Each drop of the loss is one mode being learn
 # *logarithmic* amount. Our random initialization is not balanced, but while the weights are
 # small the difference between the two layers' projections dies out and their sum grows, so the
 # effective start is $u_{0,\alpha} = \lVert W_1 \mathbf{v}_\alpha + W_2^\top \mathbf{u}_\alpha \rVert^2 / 4$,
-# computed from the actual initial weights. `helpers.linear.saxe_parameters` derives
-# $S_\alpha$, $\tau'$ and $u_{0,\alpha}$; `saxe_comparison` trains a fresh network and returns
-# the prediction alongside (dashed lines).
+# computed from the actual initial weights. `helpers.deep_linear.theory.saxe_parameters`
+# derives $S_\alpha$, $\tau'$ and $u_{0,\alpha}$; `demos.saxe_comparison` trains a fresh network
+# and returns the prediction alongside (dashed lines).
 
 # %%
-if not grading_mode():  # demos that only train and draw are skipped while the autograder runs
-    record_100, predicted_100 = saxe_comparison(data, lr=100.0, gamma=1e-12, n_epochs=250)
-    plot_loss_and_modes(record_100, predicted_100, title="eta = 100: simulation and closed form")
-    simulated_100 = half_times(record_100.singular_values, predicted_100[-1])
-    theory_100 = half_times(predicted_100, predicted_100[-1])
-    print("epoch at which each mode reaches half its final value")
-    print("  simulation:  ", simulated_100)
-    print("  closed form: ", theory_100)
-    lag_100 = np.mean(simulated_100 / theory_100 - 1)
-    print(f"the simulation lags behind the closed form by {lag_100:.0%} on average")
+demos.saxe_demo(
+    data, lr=100.0, gamma=1e-12, n_epochs=250, title="eta = 100: simulation and closed form"
+)
 
 # %% [markdown]
 # The shape of every curve and the order and grouping of the modes come out right, but the
@@ -471,20 +357,14 @@ if not grading_mode():  # demos that only train and draw are skipped while the a
 # by four and run four times as many epochs: the same gradient flow, followed in smaller steps.
 
 # %%
-if not grading_mode():
-    record_25, predicted_25 = saxe_comparison(data, lr=25.0, n_epochs=1000, progress=True)
-    plot_loss_and_modes(record_25, predicted_25, title="eta = 25: smaller steps, nearer the flow")
-    simulated_25 = half_times(record_25.singular_values, predicted_25[-1])
-    theory_25 = half_times(predicted_25, predicted_25[-1])
-    print("half-times, simulation: ", simulated_25)
-    print("half-times, closed form:", theory_25)
-    lag_25 = np.mean(simulated_25 / theory_25 - 1)
-    print(f"the simulation lags behind the closed form by {lag_25:.0%} on average")
+demos.saxe_demo(
+    data, lr=25.0, n_epochs=1000, title="eta = 25: smaller steps, nearer the flow", progress=True
+)
 
 
 # %% [markdown]
 # **Think.** The gap shrinks roughly in proportion to $\eta$. What else could make the
-# prediction fail? Try (in your head, or with `saxe_comparison`) a large $\gamma$: the
+# prediction fail? Try (in your head, or with `demos.saxe_comparison`) a large $\gamma$: the
 # initialization is then neither small nor balanced.
 #
 # ## 3. Representational similarity analysis
@@ -524,38 +404,19 @@ def ex_net_rsm(h):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_ex_net_rsm", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Self-check: two inputs with hidden activities (0, 1, 2) and (3, 4, 5).
-import torch
+from helpers.deep_linear import checks
 
-check_h = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
-check_rsm = ex_net_rsm(check_h)
-assert torch.allclose(check_rsm, torch.tensor([[5.0, 14.0], [14.0, 50.0]])), (
-    f"For these activities the RSM should be [[5, 14], [14, 50]], got {check_rsm.tolist()}."
-)
-print("Looks good: the RSM of this small example is [[5, 14], [14, 50]].")
-
+checks.self_check("ex_net_rsm", ex_net_rsm)
 ### BEGIN HIDDEN TESTS
-def _check_rsm(n_inputs, n_hidden):
-    from helpers.grading import assert_close, no_shortcuts
-    from helpers.linear import net_rsm
-
-    h = torch.randn(n_inputs, n_hidden) * 2.0 - 0.5
-    expected = net_rsm(h)
-    with no_shortcuts("ex_net_rsm", net_rsm):
-        rsm = ex_net_rsm(h.clone())
-    assert_close(rsm, expected, f"The RSM of {n_inputs} inputs", size=n_hidden)
-
-
-torch.manual_seed(3)
-for shape in [(7, 13), (12, 5), (8, 30), (1, 4)]:
-    _check_rsm(*shape)
+checks.hidden_check("ex_net_rsm", ex_net_rsm)
 ### END HIDDEN TESTS
 
 # %%
-rsm_of = implementation_or_reference(ex_net_rsm, net_rsm)
+rsm_of = EXERCISES.implementation("ex_net_rsm", globals())
 with torch.no_grad():
     _, trained_hidden = model(data.items)
-plot_rsm(rsm_of(trained_hidden).cpu().numpy(), data.item_names, "Hidden-layer RSM after training")
+trained_rsm = rsm_of(trained_hidden).cpu().numpy()
+show(demos.plot_rsm(trained_rsm, data.item_names, "Hidden-layer RSM after training"))
 
 # %% [markdown]
 # ### Interactive demo: SVD/RSA explorer
@@ -567,8 +428,7 @@ plot_rsm(rsm_of(trained_hidden).cpu().numpy(), data.item_names, "Hidden-layer RS
 # coarse-to-fine?
 
 # %%
-if not grading_mode():
-    display(svd_rsa_explorer(data))
+demos.svd_rsa_explorer(data)
 
 # %% [markdown]
 # **Think.** A network without a hidden layer learns the same final map (Section 6). Does it
@@ -589,12 +449,16 @@ if not grading_mode():
 # %%
 shark_items = ["shark", "tuna", "robin", "canary", "rose", "daisy", "pine", "oak"]
 has_bones = [-1, 1, 1, 1, -1, -1, -1, -1]
-if not grading_mode():
-    shark_data, shark_record = illusory_correlation(
-        shark_items, has_bones, "has_bones", watched_item="shark", seed=SEED, device=DEVICE
-    )
-    plot_tree_data(shark_data)
-    plot_illusion(shark_record, "does the shark have bones?")
+demos.illusion_demo(
+    shark_items,
+    has_bones,
+    "has_bones",
+    watched_item="shark",
+    label="does the shark have bones?",
+    show_data=True,
+    seed=SEED,
+    device=DEVICE,
+)
 
 # %% [markdown]
 # When the animal/plant mode is learned, the network concludes that the shark, being an animal,
@@ -617,11 +481,9 @@ my_feature = [1, 1, 1, -1, 1, 1, 1, 1]  # edit: one value per item, +1 yes, -1 n
 my_feature_name = "cannot_speak"  # edit
 my_watched_item = "parrot"  # edit: one of my_items
 
-if not grading_mode():
-    my_data, my_record = illusory_correlation(
-        my_items, my_feature, my_feature_name, my_watched_item, seed=SEED, device=DEVICE
-    )
-    plot_illusion(my_record, f"{my_watched_item}: {my_feature_name}")
+demos.illusion_demo(
+    my_items, my_feature, my_feature_name, my_watched_item, seed=SEED, device=DEVICE
+)
 
 
 # %% [markdown]
@@ -685,41 +547,18 @@ def linear_regression(X, Y):
 
 
 # %% nbgrader={"grade": true, "grade_id": "test_linear_regression", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Self-check: recover known weights from noiseless data.
-import numpy as np
+from helpers.deep_linear import checks
 
-check_rng = np.random.default_rng(0)
-check_w = np.array([[1.0, -2.0], [0.5, 3.0], [0.0, 1.0]])
-check_x = check_rng.normal(size=(2, 20))
-check_estimate = np.asarray(linear_regression(check_x, check_w @ check_x))
-assert check_estimate.shape == (3, 2), f"W should have shape (3, 2), got {check_estimate.shape}."
-assert np.allclose(check_estimate, check_w), "The weights of noiseless data were not recovered."
-print("Looks good: the true weights of noiseless data were recovered.")
-
+checks.self_check("linear_regression", linear_regression)
 ### BEGIN HIDDEN TESTS
-def _check_regression(rng, n_features, n_outputs, n_samples):
-    from helpers.grading import assert_close, no_shortcuts
-    from helpers.linear import linear_regression as reference_regression
-
-    X = rng.normal(size=(n_features, n_samples)) + 0.3
-    Y = rng.normal(size=(n_outputs, n_samples)) - 0.2
-    expected = reference_regression(X, Y)
-    with no_shortcuts("linear_regression", reference_regression):
-        W = linear_regression(X.copy(), Y.copy())
-    what = f"W for {n_features} features and {n_outputs} outputs"
-    assert_close(W, expected, what, size=n_features * n_samples)
-
-
-hidden_rng = np.random.default_rng(7)
-for sizes in [(5, 3, 40), (2, 6, 9), (4, 4, 30)]:
-    _check_regression(hidden_rng, *sizes)
+checks.hidden_check("linear_regression", linear_regression)
 ### END HIDDEN TESTS
 
 # %% [markdown]
 # A quick example: three outputs that depend linearly on three features, 37 noisy samples.
 
 # %%
-regress = implementation_or_reference(linear_regression, reference_linear_regression)
+regress = EXERCISES.implementation("linear_regression", globals())
 rng = np.random.default_rng(SEED)
 W_true = rng.integers(0, 10, size=(3, 3)).astype(float)
 X_train = rng.random((3, 37))
@@ -742,17 +581,7 @@ X_tree = data.items.T.cpu().numpy().astype(np.float64)  # features x samples
 Y_tree = data.features.T.cpu().numpy().astype(np.float64)  # outputs x samples
 analytic_w = regress(X_tree, Y_tree)
 
-if not grading_mode():
-    shallow = LinearNet(8, (), data.features.shape[1]).to(DEVICE)
-    initializer_(shallow, 1e-12)
-    shallow_record = train(shallow, data.items, data.features, n_epochs=250, lr=1000.0)
-    plot_loss(shallow_record.losses, title="Training loss of the zero-hidden-layer network")
-    shallow_w = total_map(shallow, 8).cpu().numpy()
-    deep_w = total_map(model, 8).cpu().numpy()
-    agree = np.allclose(analytic_w, shallow_w, atol=1e-2) and np.allclose(
-        analytic_w, deep_w, atol=1e-2
-    )
-    print(f"Analytic solution, zero-hidden-layer network and deep network agree: {agree}")
+demos.three_roads_demo(data, model, analytic_w)
 
 # %% [markdown]
 # Three different roads, one destination: the deep network's depth changed *how* it learned

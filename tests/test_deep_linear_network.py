@@ -1,4 +1,5 @@
-"""Specification of helpers.linear: the network, its training loop, references and theory."""
+"""Specification of helpers.deep_linear.network and .reference: the model, its total map, the
+recording training loop, and the reference answers of the exercises."""
 
 import math
 
@@ -7,19 +8,9 @@ import pytest
 import torch
 
 from helpers.data import hierarchical_data
-from helpers.linear import (
-    LinearNet,
-    initializer_,
-    linear_regression,
-    net_rsm,
-    net_svd,
-    saxe_parameters,
-    saxe_trajectory,
-    total_map,
-    train,
-    train_tree_network,
-)
-from helpers.linear_demos import half_times
+from helpers.deep_linear.demos import train_tree_network
+from helpers.deep_linear.network import LinearNet, total_map, train
+from helpers.deep_linear.reference import initializer_, linear_regression, net_rsm, net_svd
 
 
 def test_linear_net_returns_output_and_first_hidden_activity_without_biases():
@@ -40,6 +31,18 @@ def test_linear_net_without_hidden_layer_is_one_matrix_and_hidden_is_the_input()
     assert torch.allclose(output, x @ next(model.parameters()).T)
 
 
+def test_linear_net_rejects_empty_layers():
+    with pytest.raises(ValueError, match="positive"):
+        LinearNet(4, 0, 3)
+
+
+def test_total_map_is_the_product_of_all_layers_last_first():
+    torch.manual_seed(1)
+    model = LinearNet(5, (7, 6), 9)
+    w1, w2, w3 = (w.detach() for w in model.parameters())
+    assert torch.allclose(total_map(model, 5), w3 @ w2 @ w1)
+
+
 def test_initializer_redraws_weights_in_place_with_std_gamma_over_root_fan_sum():
     model = LinearNet(300, 200, 100)
     before = [id(w) for w in model.parameters()]
@@ -51,14 +54,29 @@ def test_initializer_redraws_weights_in_place_with_std_gamma_over_root_fan_sum()
         assert abs(weight.mean().item()) < 0.02 * weight.std().item() * 5
 
 
-def test_net_svd_is_the_torch_svd_of_the_product_of_all_layers_last_first():
+def test_initializer_at_gamma_root_two_is_glorot_normal():
+    model = LinearNet(300, 200, 100)
+    initializer_(model, math.sqrt(2.0), generator=torch.Generator().manual_seed(0))
+    for weight in model.parameters():
+        n_out, n_in = weight.shape
+        glorot_std = math.sqrt(2.0 / (n_in + n_out))  # torch.nn.init.xavier_normal_ at gain 1
+        assert weight.std().item() == pytest.approx(glorot_std, rel=0.02)
+
+
+def test_initializer_with_a_generator_is_reproducible_and_leaves_the_global_rng_alone():
+    first, second = LinearNet(5, 6, 7), LinearNet(5, 6, 7)
+    state = torch.get_rng_state()
+    for model in (first, second):
+        initializer_(model, 1.0, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(torch.equal(a, b) for a, b in zip(first.parameters(), second.parameters()))
+
+
+def test_net_svd_is_the_torch_svd_of_the_total_map():
     torch.manual_seed(1)
     model = LinearNet(5, (7, 6), 9)
-    w1, w2, w3 = (w.detach() for w in model.parameters())
-    product = w3 @ w2 @ w1
     u, s, v = net_svd(model, 5)
-    assert torch.allclose(u @ torch.diag(s) @ v.T, product, atol=1e-6)
-    assert torch.allclose(total_map(model, 5), product)
+    assert torch.allclose(u @ torch.diag(s) @ v.T, total_map(model, 5), atol=1e-6)
     assert u.shape == (9, 5) and s.shape == (5,) and v.shape == (5, 5)
 
 
@@ -87,8 +105,7 @@ def test_train_records_every_epoch_starting_from_the_initial_network():
     model = LinearNet(8, 10, 40)
     initializer_(model, 1.0)
     _, s_before, _ = net_svd(model, 8)
-    hidden_before = model(data.items)[1].detach()
-    output_before = model(data.items)[0].detach()
+    output_before, hidden_before = (t.detach() for t in model(data.items))
     record = train(model, data.items, data.features, n_epochs=30, lr=5.0, watch=(2, 7))
     assert record.losses.shape == (30,) and record.predictions.shape == (30,)
     assert record.singular_values.shape == (30, 8) and record.rsms.shape == (30, 8, 8)
@@ -98,57 +115,16 @@ def test_train_records_every_epoch_starting_from_the_initial_network():
     assert record.losses[-1] < record.losses[0]
 
 
+def test_train_rejects_a_run_without_epochs():
+    data = hierarchical_data(n_features=5, seed=0)
+    with pytest.raises(ValueError, match="n_epochs"):
+        train(LinearNet(8, 3, 5), data.items, data.features, n_epochs=0, lr=1.0)
+
+
 def test_trained_total_map_converges_to_the_least_squares_solution():
     data = hierarchical_data(n_features=200, seed=0)
-    model, record = train_tree_network(data.items, data.features, lr=10.0, gamma=1e-3, n_epochs=300)
+    model, record = train_tree_network(data, lr=10.0, gamma=1e-3, n_epochs=300)
     analytic = linear_regression(data.items.T.numpy(), data.features.T.numpy())
     assert np.allclose(total_map(model, 8).numpy(), analytic, atol=1e-3)
     expected = torch.linalg.svdvals(data.features).numpy()
     assert np.allclose(record.singular_values[-1], expected, rtol=1e-3)
-
-
-def test_small_initialization_learns_modes_in_order_of_strength():
-    data = hierarchical_data(n_features=2000, seed=0)
-    _, record = train_tree_network(data.items, data.features, lr=20.0, gamma=1e-8, n_epochs=300)
-    times = half_times(record.singular_values, record.singular_values[-1])
-    assert (times > 0).all() and (np.diff(times) >= 0).all()
-
-
-def test_saxe_trajectory_starts_at_u0_saturates_at_s_and_solves_its_ode():
-    s, tau, u0 = 3.0, 20.0, 1e-4
-    t = np.linspace(0, 200, 2001)
-    u = saxe_trajectory(t, s, tau, u0)
-    assert u[0] == pytest.approx(u0) and u[-1] == pytest.approx(s)
-    # tau du/dt = 2 u (s - u) (Saxe, McClelland and Ganguli 2014, equation for one mode)
-    derivative = np.gradient(u, t)
-    assert np.allclose(tau * derivative[1:-1], (2 * u * (s - u))[1:-1], atol=2e-3)
-
-
-def test_saxe_parameters_scale_with_learning_rate_and_input_covariance():
-    data = hierarchical_data(n_features=100, seed=0)
-    model = LinearNet(8, 30, 100)
-    initializer_(model, 1e-6, generator=torch.Generator().manual_seed(0))
-    theory = saxe_parameters(model, data.items, data.features, lr=4.0)
-    assert theory.tau == pytest.approx(100 / (2 * 4.0) * 8)  # n_out / (2 lr) / c, c = 1/8
-    assert np.allclose(theory.strengths, torch.linalg.svdvals(data.features).numpy(), rtol=1e-5)
-    assert (theory.u0 > 0).all() and (theory.u0 < 1e-10).all()
-
-
-def test_saxe_prediction_matches_simulated_learning_times_for_small_steps():
-    data = hierarchical_data(n_features=1000, seed=0)
-    model = LinearNet(8, 30, 1000)
-    initializer_(model, 1e-3, generator=torch.Generator().manual_seed(0))
-    theory = saxe_parameters(model, data.items, data.features, lr=4.0)
-    record = train(model, data.items, data.features, n_epochs=600, lr=4.0)
-    predicted = theory.trajectories(600)
-    simulated_times = half_times(record.singular_values, theory.strengths)
-    predicted_times = half_times(predicted, theory.strengths)
-    assert (simulated_times > 0).all()
-    assert np.allclose(simulated_times, predicted_times, rtol=0.05)
-
-
-def test_saxe_parameters_reject_inputs_that_are_not_whitened():
-    model = LinearNet(3, 4, 2)
-    inputs = torch.tensor([[1.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-    with pytest.raises(ValueError, match="whitened"):
-        saxe_parameters(model, inputs, torch.ones(3, 2), lr=1.0)

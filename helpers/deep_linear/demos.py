@@ -1,8 +1,11 @@
-"""Figures and interactive demos of the deep linear network notebook.
+"""Figures and interactive demos of the deep linear network notebook (02).
 
-Every demo is three pieces: a compute function that returns numbers (tests call it
-headless), a plot function that draws them, and a widget function that only wires sliders
-to the two. Training itself lives in ``helpers.linear``.
+Every demo is a compute function that returns numbers (tests call it headless), a plot
+function that returns a ``Figure``, and a thin function decorated with ``@demo`` that wires
+the two (sliders, or printing and ``show``) and is skipped while the autograder runs.
+
+The demos train with the reference initializer and a seeded generator, as a tool: every
+student sees the same curves, so that the numbers the text quotes hold for everyone.
 """
 
 from __future__ import annotations
@@ -13,23 +16,48 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from torch import nn
 
 from helpers.data import TreeData, add_feature, hierarchical_data
-from helpers.linear import (
-    LinearNet,
-    TrainingRecord,
-    initializer_,
-    saxe_parameters,
-    train,
-    train_tree_network,
-)
+from helpers.deep_linear.network import LinearNet, TrainingRecord, total_map, train
+from helpers.deep_linear.reference import initializer_
+from helpers.deep_linear.theory import half_times, saxe_parameters
+from helpers.widgets import demo, show
 
 YES_NO = ListedColormap(["#4fc3f7", "#d81b60"])  # -1 "no" light blue, +1 "yes" magenta
 
 
-def _mode_color(index: int, n_modes: int):
+def _mode_color(index: int, n_modes: int) -> tuple[float, float, float, float]:
     return plt.cm.viridis(0.9 * index / max(n_modes - 1, 1))
+
+
+def _seeded_network(
+    data: TreeData, hidden_dims: int | Sequence[int], gamma: float, seed: int
+) -> LinearNet:
+    """A ``LinearNet`` for the data, initialised at scale ``gamma`` from its own generator, so
+    that a run is reproducible without touching the global random state."""
+    device = data.items.device
+    model = LinearNet(data.items.shape[1], hidden_dims, data.features.shape[1]).to(device)
+    initializer_(model, gamma, generator=torch.Generator(device).manual_seed(seed))
+    return model
+
+
+def train_tree_network(
+    data: TreeData,
+    lr: float = 100.0,
+    gamma: float = 1e-12,
+    n_epochs: int = 250,
+    hidden_dim: int = 30,
+    init_seed: int = 0,
+    watch: tuple[int, int] = (0, -1),
+) -> tuple[LinearNet, TrainingRecord]:
+    """Build a one-hidden-layer ``LinearNet`` for the data, initialise it at scale ``gamma``
+    (reproducibly, from ``init_seed``), train it; return the model and its recording."""
+    model = _seeded_network(data, hidden_dim, gamma, init_seed)
+    return model, train(model, data.items, data.features, n_epochs, lr, watch)
 
 
 # --------------------------------------------------------------------------------------
@@ -37,8 +65,8 @@ def _mode_color(index: int, n_modes: int):
 # --------------------------------------------------------------------------------------
 
 
-def plot_tree_data(data: TreeData, n_shown: int = 12) -> None:
-    """Show the one-hot item codes (inputs) next to a few features of every item (targets).
+def plot_tree_data(data: TreeData, n_shown: int = 12) -> Figure:
+    """The one-hot item codes (inputs) next to a few features of every item (targets).
 
     The last ``n_shown`` feature columns are drawn, so a feature added by hand is visible.
     """
@@ -60,10 +88,10 @@ def plot_tree_data(data: TreeData, n_shown: int = 12) -> None:
     colorbar = fig.colorbar(image, ax=ax_features, ticks=[-0.5, 0.5])
     colorbar.ax.set_yticklabels(["no (-1)", "yes (+1)"])
     fig.tight_layout()
-    plt.show()
+    return fig
 
 
-def plot_loss(losses: np.ndarray, title: str = "Training loss") -> None:
+def plot_loss(losses: np.ndarray, title: str = "Training loss") -> Figure:
     """Mean squared error against epochs."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(losses, color="crimson")
@@ -71,10 +99,12 @@ def plot_loss(losses: np.ndarray, title: str = "Training loss") -> None:
     ax.set_ylabel("mean squared error")
     ax.set_title(title)
     fig.tight_layout()
-    plt.show()
+    return fig
 
 
-def _draw_modes(ax, singular_values: np.ndarray, predicted: np.ndarray | None = None) -> None:
+def _draw_modes(
+    ax: Axes, singular_values: np.ndarray, predicted: np.ndarray | None = None
+) -> None:
     n_modes = singular_values.shape[1]
     for mode in range(n_modes):
         color = _mode_color(mode, n_modes)
@@ -87,7 +117,7 @@ def _draw_modes(ax, singular_values: np.ndarray, predicted: np.ndarray | None = 
 
 def plot_loss_and_modes(
     record: TrainingRecord, predicted: np.ndarray | None = None, title: str = ""
-) -> None:
+) -> Figure:
     """Loss (left) and the singular values of the total map (right) over epochs.
 
     ``predicted`` (same shape as ``record.singular_values``) adds the closed-form
@@ -105,26 +135,30 @@ def plot_loss_and_modes(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    plt.show()
+    return fig
 
 
-def plot_rsm(rsm: np.ndarray, item_names: Sequence[str], title: str, ax=None) -> None:
-    """Representational similarity matrix as an image, scaled to its largest entry."""
-    own_figure = ax is None
-    if own_figure:
+def plot_rsm(
+    rsm: np.ndarray, item_names: Sequence[str], title: str, ax: Axes | None = None
+) -> Figure:
+    """Representational similarity matrix as an image, scaled to its largest entry.
+
+    Draws on ``ax`` when given (a panel of a larger figure), on a new figure otherwise;
+    returns the figure drawn on.
+    """
+    if ax is None:
         _, ax = plt.subplots(figsize=(4.8, 4.2))
     scale = float(np.abs(rsm).max()) or 1.0
     image = ax.imshow(rsm / scale, cmap="Purples", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(len(item_names)), item_names, rotation=90)
     ax.set_yticks(range(len(item_names)), item_names)
     ax.set_title(title)
-    plt.colorbar(image, ax=ax, label="similarity (scaled to max)")
-    if own_figure:
-        plt.tight_layout()
-        plt.show()
+    ax.figure.colorbar(image, ax=ax, label="similarity (scaled to max)")
+    ax.figure.tight_layout()
+    return ax.figure
 
 
-def plot_illusion(record: TrainingRecord, label: str) -> None:
+def plot_illusion(record: TrainingRecord, label: str) -> Figure:
     """The watched prediction over epochs (left) next to the modes that drive it (right)."""
     fig, (ax_pred, ax_modes) = plt.subplots(1, 2, figsize=(12, 4))
     ax_pred.plot(record.predictions, color="crimson", linewidth=2)
@@ -136,7 +170,7 @@ def plot_illusion(record: TrainingRecord, label: str) -> None:
     _draw_modes(ax_modes, record.singular_values)
     ax_modes.set_title("Singular values of the total map")
     fig.tight_layout()
-    plt.show()
+    return fig
 
 
 # --------------------------------------------------------------------------------------
@@ -157,18 +191,40 @@ def saxe_comparison(
     Returns the recording and the predicted trajectories (n_epochs, n_modes), whose
     parameters come from this very initialization, learning rate and data.
     """
-    model = LinearNet(data.items.shape[1], 30, data.features.shape[1]).to(data.items.device)
-    generator = torch.Generator(data.items.device).manual_seed(init_seed)
-    initializer_(model, gamma, generator=generator)
+    model = _seeded_network(data, 30, gamma, init_seed)
     theory = saxe_parameters(model, data.items, data.features, lr)
     record = train(model, data.items, data.features, n_epochs, lr, progress=progress)
     return record, theory.trajectories(n_epochs)
 
 
-def half_times(singular_values: np.ndarray, final: np.ndarray) -> np.ndarray:
-    """First epoch at which each mode reaches half of ``final`` (-1 if it never does)."""
-    reached = singular_values >= 0.5 * np.asarray(final)[None, :]
-    return np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+def half_time_lag(
+    record: TrainingRecord, predicted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Half times of each mode, simulated and predicted, and the mean relative lag of the
+    simulation behind the closed form (0.1 means 10% later)."""
+    final = predicted[-1]
+    simulated = half_times(record.singular_values, final)
+    theory = half_times(predicted, final)
+    return simulated, theory, float(np.mean(simulated / theory - 1))
+
+
+@demo
+def saxe_demo(
+    data: TreeData,
+    lr: float = 100.0,
+    gamma: float = 1e-12,
+    n_epochs: int = 250,
+    title: str = "",
+    progress: bool = False,
+) -> None:
+    """Simulation against closed form: the figure, the half times and the lag between them."""
+    record, predicted = saxe_comparison(data, lr, gamma, n_epochs, progress=progress)
+    show(plot_loss_and_modes(record, predicted, title=title))
+    simulated, theory, lag = half_time_lag(record, predicted)
+    print("epoch at which each mode reaches half its final value")
+    print("  simulation:  ", simulated)
+    print("  closed form: ", theory)
+    print(f"the simulation lags behind the closed form by {lag:.0%} on average")
 
 
 # --------------------------------------------------------------------------------------
@@ -199,8 +255,29 @@ def illusory_correlation(
     tree = hierarchical_data(seed=seed, device=device)
     data = add_feature(tree, feature_values, feature_name, names)
     watch = (names.index(watched_item), data.features.shape[1] - 1)
-    _, record = train_tree_network(data.items, data.features, lr, gamma, n_epochs, watch=watch)
+    _, record = train_tree_network(data, lr, gamma, n_epochs, watch=watch)
     return data, record
+
+
+@demo
+def illusion_demo(
+    item_names: Sequence[str],
+    feature_values: Sequence[float],
+    feature_name: str,
+    watched_item: str,
+    label: str | None = None,
+    show_data: bool = False,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> None:
+    """Train with the hand-made feature and show the watched prediction next to the modes
+    (and, with ``show_data``, the data first)."""
+    data, record = illusory_correlation(
+        item_names, feature_values, feature_name, watched_item, seed=seed, device=device
+    )
+    if show_data:
+        show(plot_tree_data(data))
+    show(plot_illusion(record, label or f"{watched_item}: {feature_name}"))
 
 
 # --------------------------------------------------------------------------------------
@@ -212,12 +289,12 @@ def loss_for_settings(
     data: TreeData, lr: float = 100.0, gamma: float = 1e-12, n_epochs: int = 250
 ) -> np.ndarray:
     """Loss curve of the one-hidden-layer network trained with these settings (compute part)."""
-    _, record = train_tree_network(data.items, data.features, lr, gamma, n_epochs)
+    _, record = train_tree_network(data, lr, gamma, n_epochs)
     return record.losses
 
 
-def plot_loss_for_settings(losses: np.ndarray, lr: float, gamma: float) -> None:
-    """Draw one loss curve, saying so when training diverged."""
+def plot_loss_for_settings(losses: np.ndarray, lr: float, gamma: float) -> Figure:
+    """One loss curve, saying so when training diverged."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
     finite = np.isfinite(losses) & (losses < 1e6)
     ax.plot(np.where(finite, losses, np.nan), color="crimson")
@@ -226,22 +303,31 @@ def plot_loss_for_settings(losses: np.ndarray, lr: float, gamma: float) -> None:
     verdict = "" if finite.all() else "  (diverged: the loss blew up)"
     ax.set_title(f"Training loss, eta = {lr:g}, gamma = {gamma:.0e}{verdict}")
     fig.tight_layout()
-    plt.show()
+    return fig
 
 
-def loss_lr_gamma_widget(data: TreeData) -> widgets.VBox:
-    """Sliders for eta and gamma (log scale, 1e-15 to 10) that retrain and redraw the loss."""
-    lr_slider = widgets.FloatSlider(
-        value=100.0, min=1.0, max=200.0, step=1.0, description="eta", continuous_update=False
-    )
-    gamma_slider = widgets.FloatLogSlider(
+def _gamma_slider() -> widgets.FloatLogSlider:
+    return widgets.FloatLogSlider(
         value=1e-12, base=10, min=-15, max=1, step=1, description="gamma", continuous_update=False
     )
 
-    def show(lr: float, gamma: float) -> None:
-        plot_loss_for_settings(loss_for_settings(data, lr, gamma), lr, gamma)
 
-    output = widgets.interactive_output(show, {"lr": lr_slider, "gamma": gamma_slider})
+@demo
+def loss_lr_gamma_widget(data: TreeData) -> widgets.VBox:
+    """Sliders for eta and gamma (log scale, 1e-15 to 10) that retrain and redraw the loss.
+
+    Live sliders rather than a Run button: one run takes about a second. Returns the widget;
+    the notebook displays it as the cell's value.
+    """
+    lr_slider = widgets.FloatSlider(
+        value=100.0, min=1.0, max=200.0, step=1.0, description="eta", continuous_update=False
+    )
+    gamma_slider = _gamma_slider()
+
+    def redraw(lr: float, gamma: float) -> None:
+        show(plot_loss_for_settings(loss_for_settings(data, lr, gamma), lr, gamma))
+
+    output = widgets.interactive_output(redraw, {"lr": lr_slider, "gamma": gamma_slider})
     return widgets.VBox([widgets.HBox([lr_slider, gamma_slider]), output])
 
 
@@ -254,11 +340,11 @@ def svd_rsa_record(
     data: TreeData, lr: float = 100.0, gamma: float = 1e-12, n_epochs: int = 250
 ) -> TrainingRecord:
     """Everything the explorer shows for one (eta, gamma): loss, modes and RSMs per epoch."""
-    _, record = train_tree_network(data.items, data.features, lr, gamma, n_epochs)
+    _, record = train_tree_network(data, lr, gamma, n_epochs)
     return record
 
 
-def plot_svd_rsa(record: TrainingRecord, epoch: int, item_names: Sequence[str]) -> None:
+def plot_svd_rsa(record: TrainingRecord, epoch: int, item_names: Sequence[str]) -> Figure:
     """Loss and singular values with ``epoch`` highlighted, and the RSM at that epoch."""
     n_epochs = len(record.losses)
     if not 0 <= epoch < n_epochs:
@@ -278,22 +364,21 @@ def plot_svd_rsa(record: TrainingRecord, epoch: int, item_names: Sequence[str]) 
     ax_modes.set_ylabel("singular values", color=_mode_color(0, n_modes))
     ax_loss.set_title("Loss and singular values")
     plot_rsm(record.rsms[epoch], item_names, f"Hidden-layer RSM at epoch {epoch}", ax=ax_rsm)
-    fig.tight_layout()
-    plt.show()
+    return fig
 
 
+@demo
 def svd_rsa_explorer(data: TreeData, n_epochs: int = 250) -> widgets.VBox:
     """Sliders for eta, gamma and the epoch over a cached training run per (eta, gamma).
 
-    Training runs once per (eta, gamma); moving the epoch slider only redraws.
+    Training runs once per (eta, gamma); moving the epoch slider only redraws. Returns the
+    widget; the notebook displays it as the cell's value.
     """
     cache: dict[tuple[float, float], TrainingRecord] = {}
     lr_slider = widgets.FloatSlider(
         value=100.0, min=20.0, max=200.0, step=1.0, description="eta", continuous_update=False
     )
-    gamma_slider = widgets.FloatLogSlider(
-        value=1e-12, base=10, min=-15, max=1, step=1, description="gamma", continuous_update=False
-    )
+    gamma_slider = _gamma_slider()
     epoch_slider = widgets.IntSlider(
         value=min(130, n_epochs - 1),  # at the defaults: after the first two modes
         min=0,
@@ -303,12 +388,38 @@ def svd_rsa_explorer(data: TreeData, n_epochs: int = 250) -> widgets.VBox:
         layout=widgets.Layout(width="600px"),
     )
 
-    def show(lr: float, gamma: float, epoch: int) -> None:
+    def redraw(lr: float, gamma: float, epoch: int) -> None:
         key = (lr, gamma)
         if key not in cache:
             cache[key] = svd_rsa_record(data, lr, gamma, n_epochs)
-        plot_svd_rsa(cache[key], epoch, data.item_names)
+        show(plot_svd_rsa(cache[key], epoch, data.item_names))
 
     controls = {"lr": lr_slider, "gamma": gamma_slider, "epoch": epoch_slider}
-    output = widgets.interactive_output(show, controls)
+    output = widgets.interactive_output(redraw, controls)
     return widgets.VBox([widgets.HBox([lr_slider, gamma_slider]), epoch_slider, output])
+
+
+# --------------------------------------------------------------------------------------
+# Bonus: three roads to one map
+# --------------------------------------------------------------------------------------
+
+
+def three_roads(
+    data: TreeData, deep_model: nn.Module, analytic: np.ndarray, n_epochs: int = 250
+) -> tuple[TrainingRecord, bool]:
+    """Train a zero-hidden-layer network by gradient descent (lr 1000, gamma 1e-12); return
+    its recording and whether its map, the deep model's total map and ``analytic`` agree to
+    within 0.01."""
+    shallow = _seeded_network(data, (), 1e-12, seed=0)
+    record = train(shallow, data.items, data.features, n_epochs=n_epochs, lr=1000.0)
+    in_dim = data.items.shape[1]
+    maps = [total_map(net, in_dim).cpu().numpy() for net in (shallow, deep_model)]
+    return record, all(np.allclose(analytic, other, atol=1e-2) for other in maps)
+
+
+@demo
+def three_roads_demo(data: TreeData, deep_model: nn.Module, analytic: np.ndarray) -> None:
+    """The zero-hidden-layer network's loss, and whether all three roads reach one map."""
+    record, agree = three_roads(data, deep_model, analytic)
+    show(plot_loss(record.losses, title="Training loss of the zero-hidden-layer network"))
+    print(f"Analytic solution, zero-hidden-layer network and deep network agree: {agree}")

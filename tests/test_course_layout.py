@@ -1,0 +1,90 @@
+"""Every notebook is built the same way (CONTRIBUTING.md): found by rule, never by a list."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import jupytext
+import nbformat
+import pytest
+
+from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+
+TOPICS = topics()
+IDS = [topic.assignment for topic in TOPICS]
+
+
+def _exercise_cells(notebook) -> dict[str, tuple[str, dict]]:
+    return {
+        nbgrader_metadata(cell)["grade_id"]: (cell.source, nbgrader_metadata(cell))
+        for cell in notebook.cells
+        if nbgrader_metadata(cell).get("grade_id")
+    }
+
+
+def _tests_of(grade_id: str, exercise: str) -> bool:
+    return grade_id == f"test_{exercise}" or grade_id.startswith(f"test_{exercise}_")
+
+
+def test_every_solution_folder_has_a_topic_package():
+    folders = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir())
+    assert [topic.assignment for topic in TOPICS] == folders
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_topic_package_has_the_common_modules(topic):
+    for module in ("reference", "checks", "demos"):
+        importlib.import_module(f"{topic.package.__name__}.{module}")
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_registry_matches_the_notebooks_solution_and_test_cells(topic):
+    cells = _exercise_cells(nbformat.read(topic.solution_path(), as_version=4))
+    for name, exercise in topic.exercises.items():
+        source, meta = cells[name]
+        assert meta["solution"] and not meta["grade"], f"{name} is not a solution cell"
+        test_cells = {k: m for k, (_, m) in cells.items() if _tests_of(k, name)}
+        assert test_cells, f"{name} has no test cell"
+        assert sum(m["points"] for m in test_cells.values()) == exercise.points
+        for grade_id in test_cells:
+            test_source = cells[grade_id][0]
+            assert f'checks.self_check("{name}", {name})' in test_source
+            assert f'checks.hidden_check("{name}", {name})' in test_source
+    solution_ids = {k for k, (_, m) in cells.items() if m.get("solution") and m.get("grade_id")}
+    assert solution_ids <= set(topic.exercises), "a graded solution cell is not in the registry"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_checks_never_import_the_reference(topic):
+    """The grader's sandbox hides reference.py, so checks.py must work without it."""
+    probe = (
+        "import sys, importlib\n"
+        f"importlib.import_module('{topic.package.__name__}.checks')\n"
+        f"sys.exit('{topic.package.__name__}.reference' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO_ROOT)
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_solution_notebook_and_its_jupytext_source_are_in_sync(topic):
+    paired = topic.solution_path().with_suffix(".py")
+    assert paired.exists(), f"run `make sync` to create {paired.name}"
+    from_ipynb = jupytext.read(topic.solution_path())
+    from_py = jupytext.read(paired)
+    assert [(c.cell_type, c.source) for c in from_ipynb.cells] == [
+        (c.cell_type, c.source) for c in from_py.cells
+    ], f"{paired.name} and its notebook differ: run `make sync`"
+    assert [nbgrader_metadata(c) for c in from_ipynb.cells] == [
+        nbgrader_metadata(c) for c in from_py.cells
+    ]
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_solution_notebook_is_committed_without_outputs(topic):
+    notebook = nbformat.read(topic.solution_path(), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
