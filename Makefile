@@ -4,22 +4,32 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: grade test release lab lint bench clean
+.PHONY: help grade test test-fast release sync lab lint bench clean
 
-grade: $(INSTALLED)  ## regenerate notebooks/, autograde submitted/, print the table, write grades.csv
-	$(PY) -m helpers.classroom grade
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
-test: $(INSTALLED)  ## the test suite that CI runs
+grade: $(INSTALLED)  ## release, autograde submitted/ (sandboxed), print the table, write grades.csv
+	$(PY) -m instructor.classroom grade
+
+test: $(INSTALLED)  ## the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-release: $(INSTALLED)  ## regenerate the student notebooks in notebooks/ from solutions/
-	$(PY) -m helpers.classroom release
+test-fast: $(INSTALLED)  ## unit tests and in-process exercise checks, about a minute
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -m "not e2e"
+
+release: $(INSTALLED)  ## regenerate notebooks/ from solutions/ and the example submissions
+	$(PY) -m instructor.classroom release
+
+sync: $(INSTALLED)  ## pair each solution notebook with its jupytext source (edit the .py)
+	$(VENV)/bin/jupytext --sync solutions/*/*.ipynb
 
 lab: $(INSTALLED)  ## JupyterLab on the student notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
-lint: $(INSTALLED)
+lint: $(INSTALLED)  ## ruff, notebooks included
 	$(VENV)/bin/ruff check .
 
 bench: $(INSTALLED)  ## demo response times and what the vectorized helpers buy (ratios)
@@ -32,5 +42,5 @@ $(INSTALLED): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[lab,instructor,dev]'
 	touch $@
 
-clean:
+clean:  ## remove grading output
 	rm -rf autograded feedback gradebook.db grades.csv

@@ -548,6 +548,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     release(course)
     refresh_examples(course)
     if arguments.command == "grade":
+        if not sandbox.available():
+            print(
+                "bubblewrap (bwrap) is not available: grading without the sandbox, and every "
+                "row says so. Install it with `apt-get install bubblewrap` (Debian, Ubuntu)."
+            )
         results = grade_class(course, workers=arguments.workers, students=arguments.student)
         print(format_table(results))
         write_csv(results, arguments.csv)

@@ -27,16 +27,31 @@ def find_cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.Notebo
     raise KeyError(f"no cell with grade_id {grade_id!r}")
 
 
+# Display machinery that a solution cell never needs and that takes seconds to import.
+DISPLAY_MODULES = ("matplotlib", "ipywidgets", "IPython", "tqdm", "helpers.widgets")
+
+
+def _is_display_import(line: str) -> bool:
+    words = line.replace(",", " ").split()
+    module, names = words[1], words[3:] if words[0] == "from" else []
+    if module.rpartition(".")[2] == "demos" or "demos" in names:
+        return True
+    return any(module == name or module.startswith(name + ".") for name in DISPLAY_MODULES)
+
+
 def setup_imports(notebook: nbformat.NotebookNode) -> list[str]:
     """The import statements of every code cell that is not a solution cell, in order.
 
     They are the setup a solution cell may rely on (``torch``, ``np``, ``nn``, ...). The grader
-    takes them from the *release*, never from a submission.
+    takes them from the *release*, never from a submission, and leaves out the display
+    machinery (plots, widgets, demos), which only slows each sandboxed check down.
     """
     lines: list[str] = []
     for cell in notebook.cells:
         if cell.cell_type == "code" and not nbgrader_metadata(cell).get("solution"):
-            lines.extend(line for line in imports_only(cell.source) if line not in lines)
+            for line in imports_only(cell.source):
+                if line not in lines and not _is_display_import(line):
+                    lines.append(line)
     return lines
 
 

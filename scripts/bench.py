@@ -21,13 +21,16 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from helpers import linear_demos, optimization_demos, updates
+from helpers.checking import no_shortcuts
 from helpers.data import hierarchical_data, load_mnist
+from helpers.deep_linear import demos as linear_demos
+from helpers.deep_linear.network import LinearNet
+from helpers.deep_linear.reference import initializer_
 from helpers.device import set_device, set_seed
-from helpers.grading import no_shortcuts
-from helpers.landscape import BIAS_INDEX, WEIGHT_INDEX, LossSlice
-from helpers.linear import LinearNet, initializer_
 from helpers.models import MLP
+from helpers.optimization import demos as optimization_demos
+from helpers.optimization import reference as updates
+from helpers.optimization.landscape import BIAS_INDEX, WEIGHT_INDEX, LossSlice
 
 REPEATS = 3
 
