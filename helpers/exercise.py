@@ -198,7 +198,7 @@ class StudentOrReference:
             if inspect.isclass(candidate):
                 if self._done_class(candidate):
                     self._note("student")
-                    return candidate(*args, **kwargs)
+                    return _call(candidate, *args, **kwargs)
             else:
                 try:
                     result = candidate(*args, **kwargs)
@@ -208,7 +208,14 @@ class StudentOrReference:
                     self._note("student")
                     return result
         self._note("reference")
-        return self.exercise.load_reference()(*args, **kwargs)
+        return _call(self.exercise.load_reference(), *args, **kwargs)
+
+
+def _call(implementation: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a function, instantiate a class, or apply an autograd Function."""
+    if inspect.isclass(implementation) and issubclass(implementation, torch.autograd.Function):
+        return implementation.apply(*args, **kwargs)
+    return implementation(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def test_offline_split_is_deterministic_and_disjoint(tmp_path):
 
 
 def test_offline_subset_holds_real_uint8_digits_of_every_class():
-    with np.load(data.OFFLINE_SUBSET) as archive:
+    with np.load(data.mnist.OFFLINE_SUBSET) as archive:
         images, labels = archive["images"], archive["labels"]
     assert images.shape == (10_000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).min() > 800

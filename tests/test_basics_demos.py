@@ -1,0 +1,76 @@
+"""The learning-rate demo and the figures of notebook 01, headless."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from helpers.basics import demos, reference
+from helpers.basics.checks import EXERCISES
+from helpers.basics.polynomial import largest_stable_lr, sine_data
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    started = time.perf_counter()
+    run = demos.lr_run(reference.fit_polynomial, lr=1e-6, steps=2000)
+    return run, time.perf_counter() - started
+
+
+def test_lr_run_at_defaults_converges_without_divergence(default_run):
+    run, _ = default_run
+    assert run.diverged_at is None
+    assert run.history.shape == (2000,) and run.fitted.shape == run.x.shape
+    assert run.optimum < run.history[-1] < 10.0
+    assert run.largest_stable_lr == pytest.approx(3.56e-6, rel=2e-3)
+
+
+def test_lr_run_at_defaults_answers_within_a_few_seconds(default_run):
+    _, seconds = default_run
+    assert seconds < 10.0
+
+
+def test_divergence_is_detected_when_lr_is_above_the_limit():
+    limit = largest_stable_lr(sine_data()[0])
+    above = demos.lr_run(reference.fit_polynomial, lr=1.04 * limit, steps=300)
+    below = demos.lr_run(reference.fit_polynomial, lr=0.96 * limit, steps=300)
+    assert above.diverged_at is not None
+    assert below.diverged_at is None
+
+
+def test_first_divergence_flags_a_rise_above_the_start_or_a_non_finite_loss():
+    assert demos.first_divergence([10.0, 5.0, 1.0]) is None
+    assert demos.first_divergence([10.0, 5.0, 11.0, 3.0]) == 2
+    assert demos.first_divergence([10.0, np.nan]) == 1
+
+
+def test_plot_names_divergence_in_its_title():
+    run = demos.lr_run(reference.fit_polynomial, lr=5e-6, steps=100)
+    figure = demos.plot_lr_run(run)
+    assert isinstance(figure, Figure)
+    assert "DIVERGED" in figure.axes[0].get_title()
+
+
+def test_comparison_table_lists_the_optimum_first_and_every_method():
+    table = demos.comparison_table(
+        {"method A": (9.0, (0.0, 0.8, 0.0, -0.09))}, (0.0, 0.857, 0.0, -0.093), 8.8172
+    )
+    lines = table.splitlines()
+    assert lines[2].startswith("least squares") and lines[3].startswith("method A")
+
+
+def test_lr_widget_is_skipped_while_grading(monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert demos.lr_widget({}) is None
+    assert "skipped while grading" in capsys.readouterr().out
+
+
+def test_legendre_lookup_applies_the_reference_function_while_the_class_is_missing(capsys):
+    apply = EXERCISES.implementation("LegendrePolynomial3", {})
+    x = torch.linspace(-1, 1, 5, dtype=torch.float64)
+    assert torch.equal(apply(x), reference.LegendrePolynomial3.apply(x))
+    assert "not done yet" in capsys.readouterr().out
