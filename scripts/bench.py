@@ -9,15 +9,25 @@ meaningful on any machine:
 - the loss slice on a 30 x 30 grid, evaluated at once vs one model copy per grid point;
 - deep linear network training with every epoch's recordings (singular values, RSMs) vs
   plain gradient descent;
-- a student's update run under the autograder's shortcut detector vs run bare.
+- a student's update run under the autograder's shortcut detector vs run bare;
+- grading a generated class (correct, wrong and unfinished submissions) with the sandbox vs
+  without it: seconds per graded notebook (``BENCH_CLASS_SIZE`` students, default 20;
+  ``BENCH_CLASS_SIZE=0`` skips it).
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
+import os
+import shutil
+import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import nbformat
 import torch
 import torch.nn.functional as F
 
@@ -132,6 +142,66 @@ def main() -> None:
 
     bare, watched = best_time(update, 20), best_time(watched_update, 20)
     print(f"  shortcut detector around one update: {watched / bare:6.2f}x bare")
+
+    class_size = int(os.environ.get("BENCH_CLASS_SIZE", "20"))
+    if class_size:
+        print("\nGrading (seconds per notebook)")
+        grading_benchmark(class_size)
+
+
+def grading_benchmark(class_size: int, workers: int = 2) -> None:
+    """Grade a generated class of notebook 02 with and without the sandbox; seconds per notebook.
+
+    A third of the class is correct, a third has one wrong answer per exercise (from the
+    mutation suite), a third is the untouched release.
+    """
+    from instructor import classroom, sandbox
+    from instructor.notebook import REPO_ROOT, find_cell, topics
+
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
+    topic = next(t for t in topics() if t.name == "deep_linear")
+    wrong = importlib.import_module(f"variants_{topic.name}").WRONG
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
+        root = Path(folder)
+        (root / "solutions").symlink_to(REPO_ROOT / "solutions")
+        course = classroom.Course(root=root)
+        classroom.release(course, [topic.assignment])
+        solution = nbformat.read(topic.solution_path(), as_version=4)
+        for index in range(class_size):
+            notebook = nbformat.read(topic.release_path(root), as_version=4)
+            for name in topic.exercises:
+                if index % 3 == 0:
+                    find_cell(notebook, name).source = find_cell(solution, name).source
+                elif index % 3 == 1:
+                    variants = list(wrong[name].values())
+                    find_cell(notebook, name).source = variants[index % len(variants)]
+            target = root / "submitted" / f"student_{index:03d}" / topic.assignment
+            target.mkdir(parents=True)
+            nbformat.write(notebook, target / topic.notebook_name)
+        modes = {"without the sandbox": False}
+        if sandbox.available():
+            modes["with the sandbox"] = True
+        seconds = {}
+        for label, sandboxed in modes.items():
+            start = time.perf_counter()
+            classroom.grade_class(
+                course,
+                workers=workers,
+                assignments=[topic.assignment],
+                feedback=False,
+                sandboxed=sandboxed,
+            )
+            seconds[label] = (time.perf_counter() - start) / class_size
+            print(
+                f"  grading {class_size} x {topic.assignment}, {label}: "
+                f"{seconds[label]:5.1f} s per notebook ({workers} workers)"
+            )
+            shutil.rmtree(root / "autograded", ignore_errors=True)
+        if len(seconds) == 2:
+            ratio = seconds["with the sandbox"] / seconds["without the sandbox"]
+            print(f"  the sandbox costs {ratio:5.2f}x per notebook")
+        else:
+            print("  bubblewrap is missing: the sandboxed row was skipped")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import pytest
 
 from instructor import classroom
 
+pytestmark = pytest.mark.e2e
+
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 FULL_MARKS = {"test_add": 2.0, "test_scale": 1.0}
 NO_MARKS = {"test_add": 0.0, "test_scale": 0.0}
