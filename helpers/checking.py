@@ -30,14 +30,14 @@ import torch
 # --------------------------------------------------------------------------------------
 
 
-def _code_objects(target: Any) -> dict[types.CodeType, str]:
-    """Map the code objects that running ``target`` enters to a readable name for it.
+def _code_objects(target: Any) -> dict[int, tuple[types.CodeType, str]]:
+    """Map the code objects that running ``target`` enters (by id) to a readable name for it.
 
     A function gives its own code; a class gives every function defined in its body (so both
     ``SGD(...)`` and ``.step()`` are seen); a module gives every function and class defined in
     it or in its submodules.
     """
-    found: dict[types.CodeType, str] = {}
+    found: dict[int, tuple[types.CodeType, str]] = {}  # by identity (see no_shortcuts)
     if isinstance(target, types.ModuleType):
         prefix = target.__name__
         for name, module in list(sys.modules.items()):
@@ -46,8 +46,7 @@ def _code_objects(target: Any) -> dict[types.CodeType, str]:
             for value in vars(module).values():
                 owner = getattr(value, "__module__", None)
                 if owner == name and (inspect.isfunction(value) or inspect.isclass(value)):
-                    for code, label in _code_objects(value).items():
-                        found[code] = label
+                    found.update(_code_objects(value))
         return found
     label = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
     if inspect.isclass(target):
@@ -56,11 +55,11 @@ def _code_objects(target: Any) -> dict[types.CodeType, str]:
             function = getattr(function, "fget", function)  # properties
             function = inspect.unwrap(function) if callable(function) else function
             if inspect.isfunction(function):
-                found[function.__code__] = label
+                found[id(function.__code__)] = (function.__code__, label)
         return found
     function = inspect.unwrap(getattr(target, "__func__", target))
     if inspect.isfunction(function):
-        found[function.__code__] = label
+        found[id(function.__code__)] = (function.__code__, label)
         return found
     raise TypeError(f"Cannot watch {target!r}: pass a Python function, class or module.")
 
@@ -105,14 +104,18 @@ def no_shortcuts(exercise: str, *forbidden: Any) -> Iterator[None]:
     Calls are recorded rather than interrupted, so the student's code runs exactly as written
     and the message can name what it used.
     """
-    watched: dict[types.CodeType, str] = {}
+    # Keyed by identity: code objects compare equal by content, so a student's dataclass
+    # ``__init__`` would otherwise match the reference's generated one. The forbidden objects
+    # (and so their code) stay alive while the block runs, so no id is reused.
+    watched: dict[int, str] = {}
     for target in forbidden:
-        watched.update(_code_objects(resolve(target) if isinstance(target, str) else target))
+        found = _code_objects(resolve(target) if isinstance(target, str) else target)
+        watched.update({key: label for key, (_, label) in found.items()})
     used: list[str] = []
 
     def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code in watched:
-            label = watched[frame.f_code]
+        if event == "call" and id(frame.f_code) in watched:
+            label = watched[id(frame.f_code)]
             if label not in used:
                 used.append(label)
 

@@ -257,10 +257,12 @@ def load_definition(source: str, name: str, prelude: list[str] = ()) -> Any:
     namespace: dict[str, Any] = {"__name__": "__exercise__"}
     for line in prelude:
         try:
-            exec(compile(line, "<setup>", "exec"), namespace)
+            exec(compile(line, "<setup>", "exec", dont_inherit=True), namespace)
         except Exception:  # an import the sandbox hides (the reference) or lacks
             continue
-    exec(compile(definitions_only(source), f"<{name}>", "exec"), namespace)
+    # dont_inherit: this module's `from __future__ import annotations` must not leak into the
+    # student's code (it turns dataclass annotations into strings).
+    exec(compile(definitions_only(source), f"<{name}>", "exec", dont_inherit=True), namespace)
     if name not in namespace:
         raise NameError(f"the solution cell does not define `{name}`.")
     return namespace[name]

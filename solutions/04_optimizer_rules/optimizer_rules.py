@@ -1,0 +1,788 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Optimizers as rules: keeping the state apart
+#
+# Every optimizer you have met so far does two things at once: it *computes a step* from a
+# gradient, and it *remembers* something between steps (a velocity, a running average of
+# squared gradients, a step count). `torch.optim` bundles both into one object that also holds
+# references to the model's parameters. This notebook pulls the two apart. An optimizer becomes
+# a **rule**, a small immutable object of hyperparameters that knows how to turn a gradient
+# into a step, and a separate **state** that mirrors the model and holds everything the rule
+# remembers. The design comes from optax (JAX) and Optimisers.jl (Julia); we bring it to
+# PyTorch, use it to fit a hand-made model, and then write the best-known optimizers
+# ourselves: Nesterov momentum, Adagrad, Adam and AdamW.
+#
+# **Learning objectives.** By the end you will be able to
+#
+# 1. explain what an optimizer remembers between steps, and where `torch.optim` keeps it;
+# 2. train a model with `setup` and `update`, the rule protocol of this notebook, and say why
+#    a parameter that is not registered never moves;
+# 3. implement Nesterov momentum, Adagrad, Adam with bias correction, and AdamW, and explain
+#    each one's state;
+# 4. explain why AdamW's decoupled weight decay differs from an L2 penalty in Adam;
+# 5. change the learning rate during training with schedules, and compose rules with `chain`;
+# 6. map every option of `torch.optim` onto these rules, and choose between the two.
+#
+# **Time estimate:** about 2 hours (sections 1 to 4: 35 minutes; the exercises of section 5:
+# 50 minutes; sections 6 to 8: 35 minutes).
+#
+# **Exercises** (autograded): the rule classes `Nesterov`, `Adagrad`, `Adam` and `AdamW`
+# (section 5). In each exercise cell, replace `raise NotImplementedError()` in the methods with
+# your code and run the test cell below it: it prints a friendly line when your rule takes the
+# same steps as the reference and as `torch.optim`. The grader runs more tests than you see.
+# Demos that use an exercise fall back to a reference implementation, with a one-line notice,
+# until you have written it, so you can run the whole notebook at any time.
+#
+# *Source: this notebook follows Satoshi Terasaki's introduction to Optimisers.jl (in Japanese,
+# for Julia), rewritten for PyTorch and extended for this course.*
+
+# %%
+# Setup. In Colab, fetch the course (its `helpers` package and data) first; elsewhere the
+# course is already installed. Colab has the packages the notebooks need.
+import sys
+
+COURSE_REPO = "https://github.com/dl-optimization-course/course.git"
+if "google.colab" in sys.modules:
+    # !test -d /content/course || git clone --quiet --depth 1 {COURSE_REPO} /content/course
+    sys.path.insert(0, "/content/course")
+
+# %%
+import inspect
+
+import torch
+from torch import nn
+
+from helpers.device import set_device, set_seed
+from helpers.rules import demos
+from helpers.rules.affine import Affine, affine_data, fit, mse_distance
+from helpers.rules.checks import EXERCISES
+from helpers.rules.protocol import (
+    ClipNorm,
+    Descent,
+    Momentum,
+    Rule,
+    WeightDecay,
+    adjust,
+    chain,
+    freeze,
+    gradients,
+    setup,
+    thaw,
+    update,
+    update_,
+)
+from helpers.rules.schedules import cosine_decay, warmup
+from helpers.widgets import show
+
+SEED = 2021
+set_seed(SEED)
+DEVICE = set_device()
+# %matplotlib inline
+
+# %% [markdown]
+# ## Section 1: Where does an optimizer keep its memory?
+#
+# *Time estimate: about 10 minutes.*
+#
+# Gradient descent needs nothing but the current gradient $g_t = \nabla \mathcal{L}(w_t)$:
+#
+# $$
+# w_{t+1} = w_t - \eta \, g_t .
+# $$
+#
+# Momentum already needs more. It keeps a velocity $v_t$ for every parameter tensor and
+# updates it at every step:
+#
+# $$
+# v_{t+1} = \beta \, v_t + \eta \, g_t, \qquad w_{t+1} = w_t - v_{t+1}.
+# $$
+#
+# (This is notebook 03's momentum with the sign of $v$ flipped: here $v$ points *uphill* and is
+# subtracted, which makes every rule below end in the same way, "parameter minus step".)
+#
+# The velocity is **optimizer state**: numbers that are neither parameters nor hyperparameters
+# and that the next step depends on. `torch.optim` keeps it *inside the optimizer object*, in
+# a dictionary keyed by the parameter tensors themselves. Let us look.
+
+# %%
+probe = nn.Linear(3, 2)
+optimizer = torch.optim.SGD(probe.parameters(), lr=0.1, momentum=0.9)
+probe(torch.ones(4, 3)).pow(2).sum().backward()
+optimizer.step()
+
+for param, param_state in optimizer.state.items():
+    print(f"parameter of shape {tuple(param.shape)} -> {list(param_state)}")
+hyperparameters = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+print("param_groups[0] without the parameters:", hyperparameters)
+
+# %% [markdown]
+# The optimizer owns three kinds of things at once: references to the parameters, their state
+# (`momentum_buffer`) and the hyperparameters (in `param_groups`, with several options). That is
+# convenient, but it makes the state hard to see, to copy, or to reason about: a step *mutates*
+# the parameters and the hidden state together.
+#
+# **The rule protocol.** optax and Optimisers.jl keep three things apart instead:
+#
+# - a **rule** is an immutable object of hyperparameters with two methods,
+#   `init(param) -> state` (what to remember for one parameter tensor, before the first step)
+#   and `apply(state, param, grad) -> (new_state, step)`; the new parameter is `param - step`;
+# - the **state** is a separate tree with one entry (a *leaf*) per parameter tensor, built by
+#   `setup(rule, model)`;
+# - a training step is a function, `state, model = update(state, model, grads)`.
+#
+# Here is `Momentum` from `helpers.rules.protocol`. Its `__init__` hands the hyperparameters
+# to the base class `Rule`, which makes them read-only attributes (`rule.lr` works,
+# `rule.lr = 0.5` raises an error); the two methods hold the mathematics above and nothing
+# else.
+
+# %%
+print(inspect.getsource(Momentum))
+
+# %% [markdown]
+# `setup` builds the state tree for a model: one leaf per trainable parameter, each holding the
+# rule and what `init` returned.
+
+# %%
+momentum_state = setup(Momentum(lr=0.1, beta=0.9), probe)
+print(momentum_state)
+
+# %% [markdown]
+# ### Think! 1: what do we gain?
+#
+# The state is now a plain value, apart from the rule and the model. Name two things that
+# become easy with this design and are awkward with `torch.optim`. And one thing that becomes
+# harder?
+#
+# <details>
+# <summary>Model answer</summary>
+#
+# Easy: saving, printing or comparing the state (it is just data); trying two different futures
+# from the same point (keep the old state, the update does not change it); changing a
+# hyperparameter or freezing part of the model without rebuilding anything; using one rule
+# object for every parameter; writing a new optimizer as two short methods that can be tested
+# on single tensors. Harder: we must carry the state around and pass it back at every step,
+# and pure updates copy tensors, which costs memory and time on large models; `torch.optim`
+# also ships fused multi-tensor kernels that a per-tensor rule does not get for free.
+# </details>
+
+# %% [markdown]
+# ## Section 2: A hand-made affine model
+#
+# *Time estimate: about 10 minutes.*
+#
+# Our model maps $x \in \mathbb{R}^3$ to $\mathbb{R}^2$ by an affine map,
+#
+# $$
+# \mathrm{Affine}(W, b): \; x \mapsto W x + b, \qquad W \in \mathbb{R}^{2 \times 3}, \;
+# b \in \mathbb{R}^{2},
+# $$
+#
+# with $W$ and $b$ drawn uniformly from $[0, 1)$. The data come from a ground-truth affine map
+# $(W_0, b_0)$ drawn the same way from a fixed seed: 100 inputs $x_n$ uniform in $[0, 1)^3$ and
+# their images $y_n = W_0 x_n + b_0$. The model should learn to imitate the ground truth. The
+# loss is the mean over the data set of the squared distance between prediction and target:
+#
+# $$
+# \mathcal{L}(W, b) = \frac{1}{N} \sum_{n=1}^{N} \big\lVert W x_n + b - y_n \big\rVert^2 .
+# $$
+#
+# (PyTorch's `F.mse_loss` would also average over the two outputs, halving the loss.) The
+# model is an ordinary `nn.Module`. What makes $W$ and $b$ *trainable* is that they are
+# `nn.Parameter`s: a module registers every parameter assigned to it, and
+# `model.named_parameters()` lists them. Rows of the input batch are examples, so the batched
+# model computes `x @ W.T + b`.
+
+# %%
+print(inspect.getsource(Affine))
+
+# %%
+inputs, targets, truth = affine_data()
+inputs, targets, truth = inputs.to(DEVICE), targets.to(DEVICE), truth.to(DEVICE)
+model = Affine().to(DEVICE)
+
+print(f"inputs {tuple(inputs.shape)}, targets {tuple(targets.shape)}")
+print("trainable parameters:", [name for name, _ in model.named_parameters()])
+print(f"loss of the untrained model: {mse_distance(model(inputs), targets).item():.4f}")
+
+# %% [markdown]
+# ## Section 3: Training with `setup` and `update`
+#
+# *Time estimate: about 10 minutes.*
+#
+# Training with plain gradient descent, `Descent(0.1)`, takes four lines per step:
+# compute the loss, compute its gradients, update, log. `gradients(loss, model)` returns
+# `{name: gradient}` for every trainable parameter without touching `.grad`: gradients are a
+# value too. `update` is **pure**: it returns a *new* state and a *new* model and leaves its
+# inputs untouched, which is why we rebind both names.
+
+# %%
+rule = Descent(0.1)
+state = setup(rule, model)
+
+for epoch in range(1, 501):
+    loss = mse_distance(model(inputs), targets)
+    state, model = update(state, model, gradients(loss, model))
+    if epoch % 50 == 0:
+        with torch.no_grad():
+            print(f"epoch {epoch:3d}: loss {mse_distance(model(inputs), targets).item():.3g}")
+
+# %%
+print("learned W:\n", model.W.detach().cpu().numpy().round(4))
+print("true W:\n", truth.W.cpu().numpy().round(4))
+print("learned b:", model.b.detach().cpu().numpy().round(4), " true b:",
+      truth.b.cpu().numpy().round(4))
+
+# %% [markdown]
+# The loss falls by about a factor of two every 50 epochs and is below $2 \cdot 10^{-5}$ after
+# 500; the learned $W$ agrees with the true one to about two decimals and keeps approaching it.
+#
+# Because `update` is pure, the model we pass in is not changed. That lets us take a step "on
+# paper" and compare. `update_` is the in-place twin: it changes the model's tensors, like
+# `optimizer.step()`, and saves a copy per step.
+
+# %%
+loss = mse_distance(model(inputs), targets)
+grads = gradients(loss, model)
+W_before = model.W.detach().clone()
+
+_, stepped = update(state, model, grads)
+print("update:  input model unchanged:", torch.equal(model.W, W_before),
+      "| returned a new model:", stepped is not model)
+
+state, same_model = update_(state, model, grads)
+print("update_: input model changed:", not torch.equal(model.W, W_before),
+      "| returned the same model:", same_model is model,
+      "| same step as update:", torch.equal(model.W, stepped.W))
+
+# %% [markdown]
+# ## Section 4: Parameters that do not move
+#
+# *Time estimate: about 10 minutes.*
+#
+# An optimizer only sees what is *registered*. If the bias is stored as a plain tensor
+# attribute, not an `nn.Parameter`, the model still uses it in `forward`, but
+# `named_parameters()` does not list it: `setup` gives it no leaf and it never moves. (The same
+# happens with `torch.optim`, which only receives `model.parameters()`.) In the Julia original
+# this is what happens when one forgets `@functor`.
+
+# %%
+unregistered = Affine(register_bias=False).to(DEVICE)
+bias_before = unregistered.b.clone()
+state_u, unregistered, log = fit(Descent(0.1), unregistered, inputs, targets, n_epochs=500)
+print("leaves:", list(state_u))
+print("b moved:", not torch.equal(unregistered.b, bias_before))
+print(f"loss after 500 epochs: {log[-1][1]:.3g}")
+
+# %% [markdown]
+# With $b$ stuck at its random start, $W$ alone cannot reach the ground truth: the loss stalls
+# near $0.03$ instead of going to zero.
+#
+# Sometimes we *want* a parameter to stay put: a pretrained layer, a bias we fix on purpose,
+# an embedding we fine-tune later. `freeze(state, "b")` marks leaves as frozen (a module's name
+# freezes everything below it); `update` then skips them but keeps their state, and `thaw`
+# brings them back. In `torch.optim` the same is done with `param.requires_grad_(False)` or by
+# leaving the parameter out of the optimizer.
+
+# %%
+frozen_model = Affine().to(DEVICE)
+frozen_state = freeze(setup(Descent(0.1), frozen_model), "b")
+print(frozen_state)
+
+b_before = frozen_model.b.clone()
+for _ in range(200):
+    loss = mse_distance(frozen_model(inputs), targets)
+    frozen_state, frozen_model = update_(frozen_state, frozen_model, gradients(loss, frozen_model))
+print("after 200 frozen epochs, b moved:", not torch.equal(frozen_model.b, b_before))
+
+frozen_state = thaw(frozen_state, "b")
+for _ in range(200):
+    loss = mse_distance(frozen_model(inputs), targets)
+    frozen_state, frozen_model = update_(frozen_state, frozen_model, gradients(loss, frozen_model))
+print("after 200 thawed epochs, b moved:", not torch.equal(frozen_model.b, b_before))
+
+# %% [markdown]
+# ### Think! 2: frozen or unregistered?
+#
+# Both leave $b$ where it is. What is the difference, for the optimizer and for someone who
+# saves the model with `model.state_dict()`?
+#
+# <details>
+# <summary>Model answer</summary>
+#
+# An unregistered tensor is invisible: it has no leaf, no gradient is computed for it, and it is
+# not in `model.state_dict()` (unless registered as a buffer), so it is lost when the model is
+# saved and reloaded. A frozen parameter is still a parameter: it is saved with the model, its
+# gradient can still be computed, and its leaf keeps the rule's state, so `thaw` resumes where
+# it stopped. Freezing is a decision about *training*; registering is a decision about what
+# the model *is*.
+# </details>
+
+# %% [markdown]
+# ## Section 5: Writing the rules
+#
+# *Time estimate: about 50 minutes.*
+#
+# Each exercise is a rule class whose `__init__` (the hyperparameters, with `torch.optim`'s
+# defaults) is given, and whose `init` and `apply` you write. Read the hyperparameters as
+# `self.lr`, `self.beta` and so on. Use only tensor operations (`torch.zeros_like`,
+# `torch.sqrt`, arithmetic). Your `apply` may build new tensors or update the old state's
+# tensors in place; either way it must **return** the new state, in the layout each exercise
+# describes (the checks compare it too).
+# The test cells compare your rule's trajectory, several steps on a fresh model, with the
+# reference and with the matching `torch.optim` optimizer. (Calling `torch.optim` inside your
+# rule earns nothing.)
+#
+# ### Exercise 1: Nesterov momentum
+#
+# Heavy-ball momentum computes the gradient at $w_t$, then moves by the whole velocity. Nesterov
+# momentum corrects it with a look-ahead: it steps as if it had already moved with the *new*
+# velocity and adds the gradient once more. In velocity form,
+#
+# $$
+# v_{t+1} = \beta \, v_t + \eta \, g_t, \qquad
+# \text{step}_t = \beta \, v_{t+1} + \eta \, g_t, \qquad w_{t+1} = w_t - \text{step}_t .
+# $$
+#
+# The state is the velocity $v$: a tensor shaped like the parameter, zeros at first. This is
+# `torch.optim.SGD(params, lr, momentum=beta, nesterov=True)` (whose buffer is $v/\eta$).
+
+# %% nbgrader={"grade": false, "grade_id": "Nesterov", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class Nesterov(Rule):
+    """Nesterov momentum. State: the velocity v (shaped like the parameter)."""
+
+    def __init__(self, lr=0.01, beta=0.9):
+        super().__init__(lr=lr, beta=beta)
+
+    def init(self, param):
+        """Return the velocity before the first step."""
+        ### BEGIN SOLUTION
+        return torch.zeros_like(param)
+        ### END SOLUTION
+
+    def apply(self, state, param, grad):
+        """Return (new velocity, step)."""
+        ### BEGIN SOLUTION
+        velocity = self.beta * state + self.lr * grad
+        return velocity, self.beta * velocity + self.lr * grad
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_Nesterov", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+from helpers.rules import checks
+
+checks.self_check("Nesterov", Nesterov)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("Nesterov", Nesterov)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 2: Adagrad
+#
+# Some parameters receive large gradients, others small ones; a single learning rate suits
+# neither. Adagrad gives every coordinate its own step size, divided by the root of the *sum*
+# of all its squared gradients so far (operations are elementwise):
+#
+# $$
+# s_{t+1} = s_t + g_t^2, \qquad \text{step}_t = \frac{\eta \, g_t}{\sqrt{s_{t+1}} + \epsilon} .
+# $$
+#
+# The state is $s$, zeros at first. Note where $\epsilon$ goes: *after* the square root, as in
+# `torch.optim.Adagrad(params, lr, eps=epsilon)`. Because $s$ only grows, Adagrad's steps
+# shrink like $1/\sqrt{t}$, good for convex problems and sparse features, often too cautious for
+# deep networks.
+
+# %% nbgrader={"grade": false, "grade_id": "Adagrad", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class Adagrad(Rule):
+    """Adagrad. State: the sum s of squared gradients (shaped like the parameter)."""
+
+    def __init__(self, lr=0.01, epsilon=1e-10):
+        super().__init__(lr=lr, epsilon=epsilon)
+
+    def init(self, param):
+        """Return the sum of squared gradients before the first step."""
+        ### BEGIN SOLUTION
+        return torch.zeros_like(param)
+        ### END SOLUTION
+
+    def apply(self, state, param, grad):
+        """Return (new sum of squared gradients, step)."""
+        ### BEGIN SOLUTION
+        total = state + grad**2
+        return total, self.lr * grad / (torch.sqrt(total) + self.epsilon)
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_Adagrad", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+from helpers.rules import checks
+
+checks.self_check("Adagrad", Adagrad)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("Adagrad", Adagrad)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 3: Adam, with bias correction
+#
+# Adam combines momentum (a running average $m$ of gradients) with RMSprop's per-coordinate
+# scaling (a running average $v$ of squared gradients):
+#
+# $$
+# \begin{aligned}
+# m_{t+1} &= \beta_1 m_t + (1 - \beta_1) \, g_t, &
+# v_{t+1} &= \beta_2 v_t + (1 - \beta_2) \, g_t^2, \\
+# \hat m &= \frac{m_{t+1}}{1 - \beta_1^{\,t+1}}, &
+# \hat v &= \frac{v_{t+1}}{1 - \beta_2^{\,t+1}}, \qquad
+# \text{step}_t = \frac{\eta \, \hat m}{\sqrt{\hat v} + \epsilon} .
+# \end{aligned}
+# $$
+#
+# **Why the bias correction.** Both averages start at zero, so early on they are too small:
+# if every gradient were the same $g$, then $m_{t} = (1 - \beta_1^{t}) \, g$ after $t$ steps.
+# Dividing by $1 - \beta_1^{t}$ removes exactly that factor. Without it, the first steps of $v$
+# (with $\beta_2 = 0.999$, a thousand-step memory) would be tiny, and the steps huge.
+#
+# The state is the tuple `(m, v, t)`: two tensors shaped like the parameter, and the number of
+# steps taken so far (0 at first; the first step uses $t = 1$ in the corrections). As in
+# `torch.optim.Adam`, $\epsilon$ is added to the square root of the *corrected* $\hat v$.
+
+# %% nbgrader={"grade": false, "grade_id": "Adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class Adam(Rule):
+    """Adam with bias correction. State: (m, v, t)."""
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon)
+
+    def init(self, param):
+        """Return (m, v, t) before the first step."""
+        ### BEGIN SOLUTION
+        return torch.zeros_like(param), torch.zeros_like(param), 0
+        ### END SOLUTION
+
+    def apply(self, state, param, grad):
+        """Return ((new m, new v, new t), step)."""
+        ### BEGIN SOLUTION
+        m, v, t = state
+        m = self.beta1 * m + (1 - self.beta1) * grad
+        v = self.beta2 * v + (1 - self.beta2) * grad**2
+        t = t + 1
+        m_hat = m / (1 - self.beta1**t)
+        v_hat = v / (1 - self.beta2**t)
+        return (m, v, t), self.lr * m_hat / (torch.sqrt(v_hat) + self.epsilon)
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_Adam", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+from helpers.rules import checks
+
+checks.self_check("Adam", Adam)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("Adam", Adam)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4: AdamW, decoupled weight decay
+#
+# *Weight decay* pulls the parameters towards zero to keep a model simple. With plain gradient
+# descent there are two equivalent ways to do it: add an L2 penalty
+# $\frac{\lambda}{2}\lVert w \rVert^2$ to the loss (its gradient $\lambda w$ joins $g$), or shrink
+# the parameters directly, $w \leftarrow w - \eta \lambda w$. With Adam they are **not**
+# equivalent. An L2 penalty enters $g$, so it passes through $m$ and $v$ and is divided by
+# $\sqrt{\hat v}$: coordinates with large gradients are barely decayed, coordinates with small
+# gradients are decayed hard. That is what `torch.optim.Adam(weight_decay=...)` does, and in
+# our protocol it is `chain(WeightDecay(lam), Adam(lr))`.
+#
+# AdamW (Loshchilov and Hutter, 2019) *decouples* the decay: the moments see only the loss's
+# gradient, and the decay is added to the step, scaled by the learning rate:
+#
+# $$
+# \text{step}_t = \eta \left( \frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda \, w_t \right).
+# $$
+#
+# Write `AdamW`: Adam as in exercise 3 (same state `(m, v, t)`) plus the decoupled decay, as in
+# `torch.optim.AdamW(params, lr, betas, eps, weight_decay)`. Do not add $\lambda w$ to the
+# gradient.
+
+# %% nbgrader={"grade": false, "grade_id": "AdamW", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class AdamW(Rule):
+    """Adam with decoupled weight decay. State: (m, v, t)."""
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=1e-2):
+        super().__init__(
+            lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon, weight_decay=weight_decay
+        )
+
+    def init(self, param):
+        """Return (m, v, t) before the first step."""
+        ### BEGIN SOLUTION
+        return torch.zeros_like(param), torch.zeros_like(param), 0
+        ### END SOLUTION
+
+    def apply(self, state, param, grad):
+        """Return ((new m, new v, new t), step)."""
+        ### BEGIN SOLUTION
+        m, v, t = state
+        m = self.beta1 * m + (1 - self.beta1) * grad
+        v = self.beta2 * v + (1 - self.beta2) * grad**2
+        t = t + 1
+        m_hat = m / (1 - self.beta1**t)
+        v_hat = v / (1 - self.beta2**t)
+        adam_direction = m_hat / (torch.sqrt(v_hat) + self.epsilon)
+        return (m, v, t), self.lr * (adam_direction + self.weight_decay * param)
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_AdamW", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+from helpers.rules import checks
+
+checks.self_check("AdamW", AdamW)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("AdamW", AdamW)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### L2 penalty versus decoupled decay
+#
+# To see the difference, take three coordinates with very different curvatures,
+# $\mathcal{L}(w) = \frac12 \sum_i c_i (w_i - 1)^2$ with $c = (100, 1, 0.01)$, start at the
+# minimum $w = (1, 1, 1)$, and run 500 steps of Adam ($\eta = 0.02$) with a large decay
+# $\lambda = 2$, either as an L2 penalty or decoupled (AdamW). The last bar of each group
+# shows where the L2-penalized loss has its minimum, $w_i = c_i / (c_i + \lambda)$.
+
+# %%
+decay = demos.weight_decay_comparison(namespace=globals())
+show(demos.plot_weight_decay(decay, curvatures=(100.0, 1.0, 0.01)))
+for name, values in decay.items():
+    print(f"{name:30s}", values.round(3))
+
+# %% [markdown]
+# Adam with an L2 penalty lands on the penalized minimum: the flat coordinate ($c = 0.01$) is
+# driven almost to zero, the steep one ($c = 100$) hardly moves. AdamW treats all three alike:
+# each settles near the same value, about $0.54$ here. Its fixed point solves
+# $\hat m / \sqrt{\hat v} = -\lambda w$, and with a steady gradient the left side is about
+# $\pm 1$ whatever the gradient's size, so every coordinate heads for $w = 1/\lambda = 0.5$.
+#
+# ### Think! 3: which decay do you want?
+#
+# In a deep network, which parameters have small gradients, and what does an L2 penalty in
+# Adam do to them? Why might that explain why AdamW often generalizes better?
+#
+# <details>
+# <summary>Model answer</summary>
+#
+# Rarely active features, weights feeding dead or saturated units, and directions in which
+# the loss is flat get small gradients. With an L2 penalty in Adam, the penalty's gradient is
+# divided by the small $\sqrt{\hat v}$ of those coordinates, so they are decayed hard, while the
+# weights with large gradients, often the ones that grow too big, escape regularization. The
+# strength of the decay then depends on the gradient history rather than on the weights
+# alone. AdamW restores what weight decay means for SGD: the same relative shrinkage for every
+# weight, independent of Adam's rescaling, which makes the decay and the learning rate easier to
+# tune separately and tends to generalize better.
+# </details>
+
+# %% [markdown]
+# ## Section 6: Learning-rate schedules, `adjust` and `chain`
+#
+# *Time estimate: about 15 minutes.*
+#
+# A constant learning rate is a compromise: large steps help early, small ones help settle at
+# the end. A **schedule** is simply a function of the step count $t$:
+#
+# - *step decay*: $\eta_t = \eta_0 \, \gamma^{\lfloor t / k \rfloor}$ (multiply by $\gamma$
+#   every $k$ steps);
+# - *cosine decay*: $\eta_t = \eta_{\min} + (\eta_0 - \eta_{\min}) \frac{1 + \cos(\pi t / T)}{2}$,
+#   from $\eta_0$ at $t = 0$ to $\eta_{\min}$ at $t = T$;
+# - *warm-up*: a linear ramp over the first steps, then another schedule. Adam's $\hat v$ is
+#   poorly estimated at first, and large early steps from a random start can land far off;
+#   small first steps are cheap insurance.
+
+# %%
+show(demos.plot_schedules(steps=200, lr=0.1))
+
+# %% [markdown]
+# The rules hold no schedule; the training loop asks the schedule for $\eta_t$ and tells the
+# rules with `adjust(state, lr=...)`, which returns a state with new hyperparameters and the
+# *same* accumulated moments (in `torch.optim`: `group["lr"] = ...` for each
+# `optimizer.param_groups`, or an `lr_scheduler`).
+#
+# Rules also **compose**. `chain(WeightDecay(1e-4), ClipNorm(1.0), adam)` adds an L2 term to
+# the gradient, clips the result to norm at most 1 per tensor, and feeds it to Adam. Each link
+# is a rule whose output is the next one's input, and the chain's state is the tuple of the
+# links' states. `adjust(state, lr=...)` reaches into the chain and changes Adam's rate only.
+
+# %%
+adam = EXERCISES.implementation("Adam", globals())
+schedule = warmup(cosine_decay(0.1, steps=450), steps=50)
+
+model = Affine().to(DEVICE)
+state = setup(chain(WeightDecay(1e-4), ClipNorm(1.0), adam(lr=schedule(0))), model)
+for t in range(500):
+    state = adjust(state, lr=schedule(t))
+    loss = mse_distance(model(inputs), targets)
+    state, model = update_(state, model, gradients(loss, model))
+
+print(state)
+weight_decay_state, clip_state, (m, v, steps_taken) = state["W"].state
+print(f"Adam has taken {steps_taken} steps on W; its rate is now {state['W'].rule.rules[2].lr:.2g}")
+with torch.no_grad():
+    print(f"final loss: {mse_distance(model(inputs), targets).item():.3g}")
+
+# %% [markdown]
+# ### Think! 4: why keep the moments?
+#
+# When the schedule lowers the learning rate, `adjust` keeps Adam's $m$, $v$ and $t$. What
+# would go wrong if we built a fresh `Adam(lr=...)` state at every change instead?
+#
+# <details>
+# <summary>Model answer</summary>
+#
+# A fresh state restarts $t$ at 0 and the moments at zero: the running averages forget the
+# gradient history, and the bias correction starts over, so the next few steps behave like
+# Adam's first steps (a step of size about $\eta$ in every coordinate, whatever the gradient),
+# which is exactly the jolt a decaying schedule is meant to avoid. The hyperparameters and the
+# state are different things; `adjust` changes one and keeps the other.
+# </details>
+
+# %% [markdown]
+# ## Section 7: Interactive demo: rules on 2-D test functions
+#
+# *Time estimate: about 15 minutes.*
+#
+# Two classic test functions make the differences visible:
+#
+# - the **ill-conditioned quadratic** $f(x, y) = \frac12 (x^2 + 50 y^2)$, whose curvatures differ
+#   50-fold: gradient descent converges only for $\eta < 2/50 = 0.04$ and is then slow along $x$;
+# - the **Rosenbrock function** $f(x, y) = (1 - x)^2 + 100 (y - x^2)^2$, a narrow curved valley
+#   with its minimum at $(1, 1)$: easy to enter, slow to follow.
+#
+# Each rule starts from the same point; its parameter is the point itself. Below: 300 steps
+# on Rosenbrock with $\eta = 10^{-3}$ for the momentum family and $\eta = 0.1$ for RMSProp and
+# Adam (Adagrad starts 10 times higher, since its steps shrink over time).
+
+# %%
+exercise_rules = demos.exercise_rules(globals())
+rosenbrock_rules = demos.default_rules(exercise_rules, lr_plain=1e-3, lr_adaptive=0.1, beta=0.9)
+rosenbrock = demos.compare_rules("Rosenbrock", rosenbrock_rules, steps=300)
+show(demos.plot_paths("Rosenbrock", rosenbrock))
+for name, (_, losses) in rosenbrock.items():
+    print(f"{name:9s} final loss {losses[-1]:.2g}")
+
+# %% [markdown]
+# Gradient descent barely moves along the valley floor. The momentum methods follow it:
+# Nesterov gets closest to the minimum in 300 steps, then Momentum. Among the adaptive rules
+# Adam does best; RMSProp and Adagrad, without momentum, take steps of similar size in both
+# coordinates and make slow progress along the curved valley.
+#
+# Now it is your turn. Press **Run** after changing the controls. Some things to try:
+#
+# 1. On the quadratic, raise the momentum family's learning rate until Descent diverges. The
+#    theory says it happens above $2/50 = 0.04$: on the slider, $0.0398$ still converges and
+#    $0.05$ does not. Which diverges first, Descent, Momentum or Nesterov?
+# 2. On the quadratic, compare Descent and Momentum at $\eta = 0.01$: how much lower is
+#    Momentum's loss after 300 steps? Why are the adaptive rules hardly bothered by the
+#    conditioning?
+# 3. On Rosenbrock, set the momentum $\beta$ to 0 (Momentum becomes Descent) and then to 0.99.
+# 4. Switch the schedule to cosine or warm-up + cosine. Which rules gain, which lose?
+#
+# <details>
+# <summary>What you should see</summary>
+#
+# 1. Nesterov (with $\beta = 0.9$) goes first, already at $0.0316$: its look-ahead adds the
+#    current gradient twice, which makes the steep direction less stable. Descent follows at
+#    $0.05$; Momentum survives until about $0.079$, since heavy-ball momentum is stable up to
+#    $\eta < 2(1 + \beta)/50 = 0.076$.
+# 2. Momentum's loss is more than a million times lower than Descent's ($10^{-13}$ against
+#    $2 \cdot 10^{-2}$). The adaptive rules divide each coordinate by its own gradient scale, so
+#    the 50-fold difference in curvature hardly matters to them (Think! 5).
+# 3. With $\beta = 0$ Momentum is Descent and stalls near a loss of 5; $\beta = 0.9$ follows the
+#    valley (about 0.03); $\beta = 0.99$ overshoots and oscillates along it (about 0.2).
+# 4. At the default rates every rule ends higher with a decaying schedule: in 300 steps the
+#    schedule mostly shrinks steps that were still making progress. Schedules pay off when a
+#    constant rate is too large to settle, as with noisy minibatch gradients. Warm-up shows its
+#    use at a rate that is too large: on Rosenbrock with $\eta = 0.01$ for the momentum family,
+#    Descent diverges with a constant rate but survives with warm-up + cosine.
+# </details>
+
+# %%
+demos.rules_widget(globals())
+
+# %% [markdown]
+# ### Think! 5: adaptive rules and curvature
+#
+# On the quadratic, RMSProp and Adam reach tiny losses although their learning rate is 0.1,
+# well above $2/50$. Why do they not diverge, and why do their paths set off along a diagonal
+# although the gradient points almost straight along the steep $y$ direction?
+#
+# <details>
+# <summary>Model answer</summary>
+#
+# They divide each coordinate's gradient by a running root-mean-square of that coordinate's
+# gradients, so the step in each coordinate has about the same size, $\eta$, whatever the
+# curvature: the 50-fold difference between $x$ and $y$ is divided out. The first steps are
+# sign-like, equal in both coordinates, hence diagonal until $y$ is nearly solved; then the path
+# runs along $x$ (Adam, with its momentum, overshoots and oscillates around the axis).
+# Stability no longer requires $\eta < 2/\lambda_{\max}$: a step is about $\eta$ long whatever
+# the curvature, so what matters is $\eta$ compared with the distance still to go. The price is
+# that the steps ignore the true curvature, which can mislead them in curved valleys like
+# Rosenbrock's.
+# </details>
+
+# %% [markdown]
+# ## Section 8: Summary, and when to use `torch.optim`
+#
+# *Time estimate: about 5 minutes.*
+#
+# - An optimizer is a **rule** (hyperparameters, `init`, `apply`) plus a **state** that mirrors
+#   the model. Keeping them apart makes a training step a function,
+#   `state, model = update(state, model, grads)`, and makes the state something you can print,
+#   copy, adjust and freeze.
+# - Only registered, trainable parameters get a leaf: a tensor that is not an `nn.Parameter`
+#   never moves. `freeze`/`thaw` stop and restart parts of the tree on purpose.
+# - Nesterov looks ahead along the new velocity; Adagrad divides by the root of all past squared
+#   gradients; Adam uses bias-corrected running averages of gradients and squared gradients;
+#   AdamW adds weight decay to the step instead of the gradient, so it is not rescaled.
+# - Schedules are functions of the step count, passed to the rules with `adjust`; `chain`
+#   composes rules such as weight decay, clipping and Adam.
+#
+# **In practice, prefer `torch.optim`.** Its optimizers are tested on every platform, run
+# fused multi-tensor kernels on the GPU (`foreach=True`, `fused=True`), work with mixed
+# precision (`GradScaler`), distributed training and checkpoints (`state_dict`), and every
+# library expects them. The rules are worth having when you want to *understand* or *invent* an
+# optimizer, inspect or manipulate its state, or write training code as pure functions (for
+# example with `torch.func`). This table maps one onto the other:
+#
+# | `torch.optim` | rules of this notebook |
+# | --- | --- |
+# | `SGD(lr)` | `Descent(lr)` |
+# | `SGD(lr, momentum=beta)` | `Momentum(lr, beta)` (velocity form; same for a constant `lr`) |
+# | `SGD(lr, momentum=beta, nesterov=True)` | `Nesterov(lr, beta)` |
+# | `SGD(lr, momentum=beta, dampening=d)` | `Momentum(lr * (1 - d), beta)` after a transient |
+# | `SGD(lr, weight_decay=wd)` | `chain(WeightDecay(wd), Descent(lr))` |
+# | `Adagrad(lr, eps=eps)` | `Adagrad(lr, epsilon=eps)` |
+# | `RMSprop(lr, alpha, eps)` | `RMSProp(lr, alpha, epsilon)` (notebook 03: `epsilon_inside=True`) |
+# | `Adam(lr, betas=(b1, b2), eps)` | `Adam(lr, b1, b2, eps)` |
+# | `Adam(..., weight_decay=wd)` | `chain(WeightDecay(wd), Adam(...))`, an L2 penalty |
+# | `AdamW(..., weight_decay=wd)` | `AdamW(...)`, or `chain(Adam(...), WeightDecay(lr * wd))` |
+# | `nn.utils.clip_grad_norm_(params, c)` | `ClipNorm(c)`, but per tensor, not all together |
+# | `StepLR`, `CosineAnnealingLR`, `LinearLR` | `step_decay`, `cosine_decay`, `warmup` + `adjust` |
+# | `group["lr"] = x` for each `optimizer.param_groups` | `state = adjust(state, lr=x)` |
+# | `param.requires_grad_(False)`, or leave it out | `state = freeze(state, name)` |
+# | `optimizer.state[param]` | `state[name].state` |
+#
+# **Further reading.** The optax documentation (gradient transformations and `optax.chain`);
+# the Optimisers.jl documentation (`setup`, `update`, `adjust`, `freeze!`); I. Loshchilov and
+# F. Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019); D. P. Kingma and J. Ba,
+# "Adam: A Method for Stochastic Optimization" (ICLR 2015); the PyTorch documentation of
+# `torch.optim`, whose pages give each algorithm as pseudocode.

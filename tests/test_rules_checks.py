@@ -1,0 +1,162 @@
+"""The exercise registry of notebook 04: the solutions pass, unstarted rules say so, and the
+hidden check can run where the reference does not exist."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from helpers.exercise import load_definition
+from helpers.rules.checks import EXERCISES, draw_adam_cases
+from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
+
+NOTEBOOK_PATH = REPO_ROOT / "solutions" / "04_optimizer_rules" / "optimizer_rules.ipynb"
+NOTEBOOK = nbformat.read(NOTEBOOK_PATH, as_version=4)
+PRELUDE = setup_imports(NOTEBOOK)
+
+
+def _solution(name: str):
+    """The solution cell's class, loaded the way the grader loads a submission."""
+    return load_definition(find_cell(NOTEBOOK, name).source, name, PRELUDE)
+
+
+SKELETON = """
+class {name}(Rule):
+    def __init__(self, **hyperparameters):
+        super().__init__(**hyperparameters)
+
+    def init(self, param):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    def apply(self, state, param, grad):
+        # YOUR CODE HERE
+        raise NotImplementedError()
+"""
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_solution_cell_passes_its_hidden_check_when_loaded_like_a_submission(name, seed):
+    EXERCISES[name].run_hidden_check(_solution(name), seed=seed)
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_solution_cell_passes_its_self_check_with_a_friendly_line(name, capsys):
+    EXERCISES.self_check(name, _solution(name))
+    assert f"Your `{name}` takes the same" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_self_check_prints_not_done_yet_when_the_methods_raise_not_implemented(name, capsys):
+    skeleton = load_definition(SKELETON.format(name=name), name, PRELUDE)
+    EXERCISES.self_check(name, skeleton)
+    out = capsys.readouterr().out
+    assert out.strip() == f"`{name}` is not done yet: the demos below use the reference."
+
+
+def test_registry_points_equal_the_test_cells_points_and_names_follow_the_grade_ids():
+    points = {}
+    for cell in NOTEBOOK.cells:
+        meta = nbgrader_metadata(cell)
+        if meta.get("grade") and not meta.get("solution"):
+            points[meta["grade_id"]] = meta["points"]
+    assert points == {f"test_{name}": exercise.points for name, exercise in EXERCISES.items()}
+    for name in EXERCISES:
+        assert nbgrader_metadata(find_cell(NOTEBOOK, name))["solution"]
+        assert 2 <= EXERCISES[name].points <= 3
+
+
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_cases_are_plain_json_and_run_case_is_deterministic_with_one_array_per_key(name):
+    exercise = EXERCISES[name]
+    cases = exercise.draw_cases(np.random.default_rng(5))
+    assert json.loads(json.dumps(cases)) == cases
+    solution = _solution(name)
+    first, again = exercise.run_case(solution, cases[0]), exercise.run_case(solution, cases[0])
+    assert first.keys() == again.keys()
+    for key, value in first.items():
+        assert isinstance(np.asarray(value), np.ndarray), key
+        assert torch.equal(value, again[key]), key
+
+
+def test_run_case_records_the_documented_state_tensors():
+    case = draw_adam_cases(np.random.default_rng(0))[0]
+    outputs = EXERCISES["Adam"].run_case(_solution("Adam"), case)
+    steps = case["steps"]
+    for tensor in ("W", "b"):
+        assert f"first moment m of {tensor} after step {steps}" in outputs
+        assert f"second moment v of {tensor} after step {steps}" in outputs
+        assert f"{tensor} after step {steps}" in outputs
+
+
+DICT_STATE_ADAM = """
+class Adam(Rule):
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon)
+
+    def init(self, param):
+        return {"m": torch.zeros_like(param), "v": torch.zeros_like(param), "t": 0}
+
+    def apply(self, state, param, grad):
+        m = self.beta1 * state["m"] + (1 - self.beta1) * grad
+        v = self.beta2 * state["v"] + (1 - self.beta2) * grad**2
+        t = state["t"] + 1
+        m_hat, v_hat = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
+        return {"m": m, "v": v, "t": t}, self.lr * m_hat / (v_hat.sqrt() + self.epsilon)
+"""
+
+
+def test_a_state_with_another_layout_is_reported_as_missing_with_the_expected_layout():
+    rule = load_definition(DICT_STATE_ADAM, "Adam", PRELUDE)
+    with pytest.raises(AssertionError, match=r"missing: the state should be a tuple \(m, v, t\)"):
+        EXERCISES["Adam"].run_hidden_check(rule, seed=0)
+
+
+def test_the_reference_itself_counts_as_a_shortcut():
+    from helpers.rules import reference
+
+    with pytest.raises(AssertionError, match="does the exercise for you"):
+        EXERCISES["Adam"].run_hidden_check(reference.Adam, seed=0)
+
+
+def test_checks_protocol_and_demos_import_and_run_cases_without_the_reference_module():
+    """The grader's sandbox hides ``reference.py``: nothing the hidden check needs may use it."""
+    script = textwrap.dedent(f"""
+        import sys
+        from importlib.abc import MetaPathFinder
+
+        class HideReference(MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name == "helpers.rules.reference":
+                    raise ImportError("hidden by the sandbox")
+                return None
+
+        sys.meta_path.insert(0, HideReference())
+        import numpy as np
+        import nbformat
+        from helpers.exercise import load_definition
+        from helpers.rules import demos  # noqa: F401
+        from helpers.rules.checks import EXERCISES
+        from instructor.notebook import find_cell, setup_imports
+
+        notebook = nbformat.read({str(NOTEBOOK_PATH)!r}, as_version=4)
+        prelude = setup_imports(notebook)
+        for name, exercise in EXERCISES.items():
+            rule = load_definition(find_cell(notebook, name).source, name, prelude)
+            for case in exercise.draw_cases(np.random.default_rng(0)):
+                exercise.run_case(rule, case)
+        assert "helpers.rules.reference" not in sys.modules
+        print("ok")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.stdout.strip() == "ok", done.stderr

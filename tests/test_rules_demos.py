@@ -1,0 +1,187 @@
+"""Demos of notebook 04, and every number its text states about them.
+
+The claims are checked on the default data with the reference rules, which is what a student
+whose exercises pass sees too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from helpers.rules import demos
+from helpers.rules.affine import Affine, affine_data, fit
+from helpers.rules.protocol import Descent, Momentum
+from helpers.rules.reference import Adagrad, Adam, AdamW, Nesterov
+from helpers.widgets import SKIPPED_WHILE_GRADING
+
+REFERENCE = {"Nesterov": Nesterov, "Adagrad": Adagrad, "Adam": Adam}
+
+
+@pytest.fixture(scope="module")
+def descent_run():
+    inputs, targets, truth = affine_data()
+    state, model, log = fit(Descent(0.1), Affine(), inputs, targets, n_epochs=500)
+    return model, log, truth
+
+
+def test_section3_loss_halves_about_every_50_epochs_and_ends_below_2e_5(descent_run):
+    _, log, _ = descent_run
+    assert [epoch for epoch, _ in log] == list(range(50, 501, 50))
+    losses = [loss for _, loss in log]
+    ratios = [a / b for a, b in zip(losses, losses[1:])]
+    assert all(1.8 < ratio < 3.0 for ratio in ratios), ratios
+    assert losses[-1] < 2e-5
+
+
+def test_section3_learned_w_agrees_with_the_true_w_to_two_decimals(descent_run):
+    model, _, truth = descent_run
+    assert (model.W - truth.W).abs().max().item() < 0.01
+
+
+def test_section4_an_unregistered_bias_never_moves_and_the_loss_stalls_near_0_03():
+    inputs, targets, _ = affine_data()
+    model = Affine(register_bias=False)
+    b_before = model.b.clone()
+    state, model, log = fit(Descent(0.1), model, inputs, targets, n_epochs=500)
+    assert list(state) == ["W"]
+    assert torch.equal(model.b, b_before)
+    assert 0.02 < log[-1][1] < 0.04
+
+
+@pytest.fixture(scope="module")
+def decay():
+    return demos.weight_decay_comparison(namespace={"Adam": Adam, "AdamW": AdamW})
+
+
+def test_section5_l2_in_adam_lands_on_the_penalized_minimum(decay):
+    expected = decay["minimum of loss + L2 penalty"]
+    assert np.allclose(expected, [100 / 102, 1 / 3, 0.01 / 2.01])
+    assert np.allclose(decay["Adam + L2 penalty"], expected, atol=1e-3)
+    assert np.allclose(decay["Adam, no decay"], 1.0)
+
+
+def test_section5_adamw_settles_every_coordinate_near_the_same_value_about_0_54(decay):
+    values = decay["AdamW"]
+    assert values.max() - values.min() < 0.01
+    assert 0.52 < values.mean() < 0.56
+    assert values.min() > 1 / 2.0, "the fixed point is approached from above 1/lambda"
+
+
+@pytest.fixture(scope="module")
+def rosenbrock():
+    rules = demos.default_rules(REFERENCE, lr_plain=1e-3, lr_adaptive=0.1, beta=0.9)
+    return {
+        name: losses[-1]
+        for name, (_, losses) in demos.compare_rules("Rosenbrock", rules, steps=300).items()
+    }
+
+
+def test_section7_on_rosenbrock_nesterov_is_closest_then_momentum_then_adam(rosenbrock):
+    ranking = sorted(rosenbrock, key=rosenbrock.get)
+    assert ranking[:3] == ["Nesterov", "Momentum", "Adam"]
+    assert rosenbrock["Descent"] > 4, "descent barely moves along the valley"
+    assert rosenbrock["Adam"] < min(rosenbrock["RMSProp"], rosenbrock["Adagrad"])
+
+
+def _final_quadratic_loss(rule, steps=300):
+    _, losses = demos.optimize_2d("ill-conditioned quadratic", rule, steps)
+    return losses[-1], losses[0]
+
+
+def test_section7_task1_descent_converges_at_0_0398_and_diverges_at_0_05():
+    final, start = _final_quadratic_loss(Descent(10**-1.4))
+    assert final < start
+    final, start = _final_quadratic_loss(Descent(10**-1.3))
+    assert not math.isfinite(final) or final > start
+
+
+def test_section7_task2_momentum_beats_descent_at_0_01_and_adaptive_rules_converge_at_0_1():
+    rules = demos.default_rules(REFERENCE, lr_plain=0.01, lr_adaptive=0.1, beta=0.9)
+    losses = {name: _final_quadratic_loss(rule)[0] for name, rule in rules.items()}
+    assert losses["Momentum"] < 1e-6 * losses["Descent"]
+    assert losses["RMSProp"] < 1e-6 and losses["Adam"] < 1e-6
+
+
+def test_section7_task1_nesterov_diverges_first_and_momentum_last():
+    lr = 10**-1.5  # the slider value below 0.0398
+    assert not math.isfinite(_final_quadratic_loss(Nesterov(lr, 0.9))[0])
+    assert _final_quadratic_loss(Descent(lr))[0] < 1e-6
+    for lr in (10**-1.3, 10**-1.2):
+        assert _final_quadratic_loss(Momentum(lr, 0.9))[0] < 1e-6
+    assert not math.isfinite(_final_quadratic_loss(Momentum(10**-1.1, 0.9))[0])
+
+
+def test_section7_task3_momentum_beta_0_stalls_0_9_follows_0_99_overshoots():
+    final = {
+        b: demos.optimize_2d("Rosenbrock", Momentum(1e-3, b), 300)[1][-1] for b in (0.0, 0.9, 0.99)
+    }
+    assert final[0.0] > 4 and 0.02 < final[0.9] < 0.05 and 0.1 < final[0.99] < 0.3
+
+
+@pytest.mark.parametrize(
+    ("function", "lr_plain"), [("Rosenbrock", 1e-3), ("ill-conditioned quadratic", 0.01)]
+)
+def test_section7_task4_every_rule_ends_higher_with_a_decaying_schedule(function, lr_plain):
+    rules = demos.default_rules(REFERENCE, lr_plain=lr_plain, lr_adaptive=0.1, beta=0.9)
+    constant = demos.compare_rules(function, rules, 300)
+    for schedule in ("step", "cosine", "warm-up + cosine"):
+        scheduled = demos.compare_rules(function, rules, 300, schedule)
+        for name in rules:
+            assert scheduled[name][1][-1] > constant[name][1][-1], (schedule, name)
+
+
+def test_section7_task4_warm_up_rescues_descent_at_a_rate_too_large_for_rosenbrock():
+    assert not math.isfinite(demos.optimize_2d("Rosenbrock", Descent(0.01), 300)[1][-1])
+    final = demos.optimize_2d("Rosenbrock", Descent(0.01), 300, "warm-up + cosine")[1][-1]
+    assert math.isfinite(final) and final < 1
+
+
+def test_optimize_2d_returns_the_start_and_one_point_per_step():
+    path, losses = demos.optimize_2d("Rosenbrock", Descent(1e-3), steps=20, schedule="cosine")
+    assert path.shape == (21, 2) and losses.shape == (21,)
+    assert tuple(path[0]) == demos.FUNCTIONS["Rosenbrock"].start
+
+
+@pytest.mark.parametrize("name", demos.SCHEDULES)
+def test_relative_schedules_start_at_one_and_never_exceed_it(name):
+    factor = demos.relative_schedule(name, 100)
+    values = [factor(t) for t in range(100)]
+    assert max(values) <= 1 + 1e-12
+    assert values[0] == 1 or name == "warm-up + cosine"
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(ValueError):
+        demos.relative_schedule("exponential", 10)
+
+
+def test_plot_functions_return_figures():
+    results = demos.compare_rules("ill-conditioned quadratic", {"Descent": Descent(0.01)}, 20)
+    assert isinstance(demos.plot_paths("ill-conditioned quadratic", results), Figure)
+    assert isinstance(demos.plot_schedules(50), Figure)
+    decay = {"AdamW": np.ones(3), "Adam": np.zeros(3)}
+    assert isinstance(demos.plot_weight_decay(decay, (1.0, 2.0, 3.0)), Figure)
+
+
+def test_demo_uses_the_students_rule_once_it_is_done_and_says_so(capsys):
+    exercises = demos.exercise_rules({"Adam": Adam})
+    demos.default_rules(exercises, 1e-3, 0.1, 0.9)
+    assert exercises["Adam"].describe() == "This run used your `Adam`."
+    assert "not done yet" in exercises["Nesterov"].describe()
+
+
+def test_widget_is_skipped_while_grading(monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert demos.rules_widget({}) is None
+    assert SKIPPED_WHILE_GRADING in capsys.readouterr().out
+
+
+def test_widget_builds_and_runs_once_outside_grading(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    box = demos.rules_widget({})
+    assert box is not None and len(box.children) == 3
