@@ -14,12 +14,18 @@ the same way, without asking which rule it is::
 
 ``zero_grad`` lives here rather than in ``reference`` so that students may call it: the
 reference module is off limits to graded code.
+
+Notebook 04 writes rules in the pure form (``init(param) -> state``, ``apply(state, param,
+grad) -> (state, step)``, the state kept apart, as optax and Optimisers.jl do);
+``from_rule`` runs such a rule through this protocol, so that 03's demos can put Adam from
+``helpers.rules`` beside the students' in-place rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -84,3 +90,22 @@ def momentum(update: UpdateFn, lr: float, beta: float) -> InPlaceRule:
 def rmsprop(update: UpdateFn, lr: float, alpha: float, epsilon: float = 1e-8) -> InPlaceRule:
     """``update(loss, params, grad_sq, lr, alpha, epsilon)``: averages start at zero."""
     return InPlaceRule(update, zeros_per_parameter, {"lr": lr, "alpha": alpha, "epsilon": epsilon})
+
+
+def from_rule(rule: Any) -> InPlaceRule:
+    """A rule of notebook 04 (``init``/``apply``, see ``helpers.rules.protocol``) as an
+    in-place update: its state is one list holding each parameter's state."""
+
+    def update(loss: torch.Tensor, params: Sequence[torch.Tensor], states: list) -> None:
+        params = list(params)
+        zero_grad(params)
+        loss.backward()
+        with torch.no_grad():
+            for index, param in enumerate(params):
+                states[index], step = rule.apply(states[index], param, param.grad)
+                param.sub_(step)
+
+    def init_state(params: Sequence[torch.Tensor]) -> State:
+        return ([rule.init(param) for param in params],)
+
+    return InPlaceRule(update, init_state)
