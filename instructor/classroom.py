@@ -24,11 +24,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from tqdm.auto import tqdm
 
 from instructor import sandbox, verdicts
 from instructor.notebook import REPO_ROOT
@@ -158,8 +159,16 @@ def check_submission(course: Course, folder: Path, assignment: str) -> str:
             notebook = nbformat.read(path, as_version=4)
             nbformat.validate(notebook)
         except Exception as error:  # JSON errors, schema errors, wrong encodings
-            return f"invalid notebook {name}: {type(error).__name__}"
+            return f"invalid notebook {name}: {_where_it_breaks(error)}"
     return OK
+
+
+def _where_it_breaks(error: Exception) -> str:
+    """The exception's class, and the line and column where the JSON breaks, if it does."""
+    cause = error if isinstance(error, json.JSONDecodeError) else error.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        return f"{type(error).__name__} at line {cause.lineno}, column {cause.colno}"
+    return type(error).__name__
 
 
 def _grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -477,30 +486,45 @@ def grade_class(
     unknown = chosen - set(present)
     if unknown:
         raise ValueError(f"No submissions in {submitted_root} for: {', '.join(sorted(unknown))}")
-    jobs = []
+    jobs, results = [], []
     for assignment in wanted:
         have = [s for s in present if s in chosen and (submitted_root / s / assignment).exists()]
         for start in range(0, len(have), batch_size):
             jobs.append((assignment, have[start : start + batch_size]))
+        missing = sorted(chosen - set(have))
+        if missing:
+            max_score = _max_score(course, assignment)
+            results += [Result(s, assignment, "missing", 0.0, max_score) for s in missing]
     workers = workers or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // workers)
     before = {root: fingerprint(root) for root in {REPO_ROOT, course.root}}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        batches = pool.map(
-            lambda job: grade_batch(
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        tqdm(total=sum(len(j[1]) for j in jobs), desc="grading", unit="notebook") as progress,
+    ):
+        futures = [
+            pool.submit(
+                grade_batch,
                 course,
-                job[0],
-                job[1],
+                assignment,
+                batch,
                 submitted_root,
                 output_root,
                 cell_timeout=cell_timeout,
                 threads=threads,
                 feedback=feedback,
                 sandboxed=sandboxed,
-            ),
-            jobs,
-        )
-        results = [result for batch in batches for result in batch]
+            )
+            for assignment, batch in jobs
+        ]
+        for future in as_completed(futures):
+            for result in future.result():
+                progress.write(
+                    f"{result.student} / {result.assignment}: "
+                    f"{result.score:g} of {result.max_score:g}, {result.status}"
+                )
+                progress.update()
+        results += [result for future in futures for result in future.result()]
     for root, digests in before.items():
         _check_unchanged(root, digests)
     return results
@@ -519,7 +543,10 @@ def format_table(results: Sequence[Result]) -> str:
         for r in sorted(results, key=lambda r: (r.student, r.assignment))
     ]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)) for row in [header, *rows]]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+        for row in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -88,6 +88,7 @@ def graded(tmp_path_factory):
     (submitted / "misnamed" / "toy").mkdir(parents=True)
     shutil.copy(untouched / "toy.ipynb", submitted / "misnamed" / "toy" / "Toy (1).ipynb")
     (submitted / "empty_folder" / "toy").mkdir(parents=True)
+    (submitted / "other_assignment_only" / "another").mkdir(parents=True)
 
     results = classroom.grade_class(course, workers=2, cell_timeout=10)
     return course, {r.student: r for r in results}
@@ -155,6 +156,25 @@ def test_unreadable_or_missing_notebooks_get_a_status_and_zero(graded):
         assert results[student].score == 0 and results[student].max_score == 3
 
 
+def test_student_without_the_assignment_gets_a_missing_row_with_zero(graded):
+    _, results = graded
+    missing = results["other_assignment_only"]
+    assert (missing.status, missing.score, missing.max_score) == ("missing", 0, 3)
+
+
+def test_invalid_notebook_status_says_where_the_json_breaks(graded):
+    _, results = graded
+    assert results["invalid_json"].status == (
+        "invalid notebook toy.ipynb: NotJSONError at line 1, column 13"
+    )
+
+
+def test_table_lines_have_no_trailing_padding(graded):
+    _, results = graded
+    table = classroom.format_table(list(results.values()))
+    assert all(line == line.rstrip() for line in table.splitlines())
+
+
 def test_feedback_html_is_written_per_student(graded):
     course, _ = graded
     assert (course.root / "feedback" / "reference" / "toy" / "toy.html").exists()
@@ -182,6 +202,31 @@ def test_regrading_chosen_students_gives_the_same_results(graded):
     }
     graded_notebook = course.root / "autograded" / "reference" / "toy" / "toy.ipynb"
     assert graded_notebook.exists()
+
+
+def test_without_bubblewrap_grading_still_works_and_every_row_says_unsandboxed(graded):
+    course, _ = graded
+    again = classroom.grade_class(
+        course, students=["reference", "untouched"], feedback=False, sandboxed=False
+    )
+    assert {r.student: r.status for r in again} == {
+        "reference": "unsandboxed",
+        "untouched": "unsandboxed",
+    }
+    assert {r.student: r.cells for r in again} == {"reference": FULL_MARKS, "untouched": NO_MARKS}
+
+
+def test_a_course_file_changed_during_grading_stops_before_any_grade(graded, monkeypatch):
+    course, _ = graded
+    calls = []
+
+    def fingerprint(root):  # the repository and the course: two calls before, two after
+        calls.append(root)
+        return {"helpers/x.py": "before" if len(calls) <= 2 else "after"}
+
+    monkeypatch.setattr(classroom, "fingerprint", fingerprint)
+    with pytest.raises(classroom.IntegrityError, match="helpers/x.py"):
+        classroom.grade_class(course, students=[], feedback=False)
 
 
 def test_grading_an_unknown_student_is_a_clear_error(graded):
