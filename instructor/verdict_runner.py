@@ -3,10 +3,11 @@
     python -m instructor.verdict_runner JOB_FOLDER
 
 ``JOB_FOLDER/job.json`` holds the exercise's topic and name, the release's setup imports, the
-student's solution-cell source and the cases the grader drew. The runner writes
-``JOB_FOLDER/result.json`` (per case: ``ok`` or the error the student's code raised) and
-``JOB_FOLDER/case_<i>.npz`` (the raw outputs, plain arrays, read back without pickle). It
-decides nothing: the grader compares the outputs with the reference in its own process.
+solution-cell sources (the student's; several only for trusted test variants) and the cases
+the grader drew. For source ``s`` the runner writes ``JOB_FOLDER/source_<s>/result.json`` (per
+case: ``ok`` or the error the code raised) and ``source_<s>/case_<i>.npz`` (the raw outputs,
+plain arrays, read back without pickle). It decides nothing: the grader compares the outputs
+with the reference in its own process.
 
 Before any student code runs, the runner makes the shortcuts useless here: the reference
 modules cannot be imported or read, every Python function of a forbidden module (such as
@@ -246,7 +247,6 @@ def main(job_folder: str) -> int:
     import torch
 
     from helpers.checking import resolve
-    from helpers.exercise import load_definition
 
     torch.set_num_threads(1)
     sys.meta_path.insert(0, _RefuseImports(exercise_name))
@@ -262,28 +262,38 @@ def main(job_folder: str) -> int:
             _keep_alive(_disable_fused_kernels(exercise_name))
     _install_audit_hook(Path(checks.__file__).resolve().parent.parent, folder)
 
-    results: list[dict[str, str]] = []
+    # One source for a submission; several for trusted test variants (one child for all).
+    for number, source in enumerate(job["sources"]):
+        results = _run_source(exercise, source, job, folder / f"source_{number}", np)
+        (folder / f"source_{number}" / "result.json").write_text(json.dumps(results))
+    return 0
+
+
+def _run_source(exercise: Any, source: str, job: dict, out: Path, np: Any) -> list[dict]:
+    """Load one solution cell and run it on every case; write each case's outputs in ``out``."""
+    from helpers.exercise import load_definition
+
+    out.mkdir()
     try:
-        implementation = load_definition(job["source"], exercise_name, job["prelude"])
+        implementation = load_definition(source, exercise.name, job["prelude"])
     except BaseException as error:  # noqa: BLE001 (the student's cell may raise anything)
         message = f"the solution cell could not be loaded: {type(error).__name__}: {error}"
-        results = [{"error": message} for _ in job["cases"]]
-    else:
-        for index, case in enumerate(job["cases"]):
-            try:
-                outputs = exercise.run_case(implementation, case)
-                arrays = {key: _as_array(value) for key, value in outputs.items()}
-                keys = list(arrays)
-                np.savez(
-                    folder / f"case_{index}.npz",
-                    **{f"output_{i}": arrays[key] for i, key in enumerate(keys)},
-                )
-                results.append({"ok": "", "keys": keys})
-            except BaseException as error:  # noqa: BLE001
-                text = str(error).strip().splitlines()
-                results.append({"error": f"{type(error).__name__}: {text[0] if text else ''}"})
-    (folder / "result.json").write_text(json.dumps(results))
-    return 0
+        return [{"error": message} for _ in job["cases"]]
+    results: list[dict] = []
+    for index, case in enumerate(job["cases"]):
+        try:
+            outputs = exercise.run_case(implementation, case)
+            arrays = {key: _as_array(value) for key, value in outputs.items()}
+            keys = list(arrays)
+            np.savez(
+                out / f"case_{index}.npz",
+                **{f"output_{i}": arrays[key] for i, key in enumerate(keys)},
+            )
+            results.append({"ok": "", "keys": keys})
+        except BaseException as error:  # noqa: BLE001
+            text = str(error).strip().splitlines()
+            results.append({"error": f"{type(error).__name__}: {text[0] if text else ''}"})
+    return results
 
 
 if __name__ == "__main__":

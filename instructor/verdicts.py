@@ -188,8 +188,28 @@ def decide(
     root: Path = REPO_ROOT,
 ) -> Verdict:
     """The verdict on ``source`` (a solution cell) for ``exercise`` of ``helpers.<topic>``."""
+    verdicts = decide_many(
+        topic, exercise, [source], prelude, seed=seed, sandboxed=sandboxed, root=root
+    )
+    return verdicts[0]
+
+
+def decide_many(
+    topic: str,
+    exercise: Exercise,
+    sources: list[str],
+    prelude: list[str],
+    *,
+    seed: int | None = None,
+    sandboxed: bool | None = None,
+    root: Path = REPO_ROOT,
+) -> list[Verdict]:
+    """Verdicts on several solution cells, run one after the other in ONE sandboxed child.
+
+    Only for trusted code (the mutation suites): the sources share the child's process.
+    A submission is always judged alone, through ``decide``.
+    """
     sandboxed = sandbox.available() if sandboxed is None else sandboxed
-    flags = flag_constructs(source)
     cases = exercise.draw_cases(np.random.default_rng(seed))
     with tempfile.TemporaryDirectory(prefix="verdict-") as folder:
         job = Path(folder)
@@ -197,11 +217,12 @@ def decide(
             "topic": topic,
             "exercise": exercise.name,
             "prelude": prelude,
-            "source": source,
+            "sources": sources,
             "cases": cases,
         }
         (job / "job.json").write_text(json.dumps(job_spec))
         command, environment = _child_command(job, sandboxed, root)
+        timed_out = False
         try:
             subprocess.run(
                 command,
@@ -210,31 +231,48 @@ def decide(
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                timeout=CHILD_TIMEOUT_S,
+                timeout=CHILD_TIMEOUT_S * len(sources),
                 start_new_session=True,
             )
         except subprocess.TimeoutExpired:
-            message = f"`{exercise.name}` took longer than {CHILD_TIMEOUT_S} s on the hidden cases."
-            return Verdict(exercise.name, False, message, sandboxed, flags)
-        outputs = _student_outputs(job, len(cases))
+            timed_out = True
+        outputs = [_student_outputs(job / f"source_{n}", len(cases)) for n in range(len(sources))]
     reference = exercise.load_reference()
-    for case, actual in zip(cases, outputs):
+    expected = [as_tensors(exercise.run_case(reference, case)) for case in cases]
+    verdicts = []
+    for source, source_outputs in zip(sources, outputs):
+        verdict = _judge(exercise, cases, source_outputs, expected, timed_out)
+        verdict.sandboxed, verdict.flags = sandboxed, flag_constructs(source)
+        verdicts.append(verdict)
+    return verdicts
+
+
+def _judge(
+    exercise: Exercise,
+    cases: list[dict],
+    outputs: list[dict | str],
+    expected: list[dict],
+    timed_out: bool,
+) -> Verdict:
+    """Compare one source's outputs on every case with the reference's."""
+    name = exercise.name
+    for case, actual, right in zip(cases, outputs, expected):
         if isinstance(actual, str):
             if actual.startswith("NotImplementedError"):
-                message = f"`{exercise.name}` is not done yet."
+                message = f"`{name}` is not done yet."
+            elif timed_out:
+                message = f"`{name}` took longer than {CHILD_TIMEOUT_S} s on the hidden cases."
             else:
-                message = f"On a hidden case, `{exercise.name}` failed: {actual}"
-            return Verdict(exercise.name, False, message, sandboxed, flags)
-        expected = as_tensors(exercise.run_case(reference, case))
+                message = f"On a hidden case, `{name}` failed: {actual}"
+            return Verdict(name, False, message, True)
         try:
-            exercise.compare(case, actual, expected)
+            exercise.compare(case, actual, right)
         except AssertionError as error:
-            return Verdict(exercise.name, False, str(error), sandboxed, flags)
+            return Verdict(name, False, str(error), True)
         except Exception as error:  # malformed outputs: wrong types or shapes
-            message = f"The outputs of `{exercise.name}` could not be checked: {error}"
-            return Verdict(exercise.name, False, message, sandboxed, flags)
-    message = f"`{exercise.name}` passed every hidden check."
-    return Verdict(exercise.name, True, message, sandboxed, flags)
+            message = f"The outputs of `{name}` could not be checked: {error}"
+            return Verdict(name, False, message, True)
+    return Verdict(name, True, f"`{name}` passed every hidden check.", True)
 
 
 def topic_of(assignment: str) -> Topic:

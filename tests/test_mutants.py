@@ -19,6 +19,7 @@ import pytest
 
 from helpers.exercise import load_definition
 from instructor.notebook import setup_imports, topics
+from instructor.verdicts import decide_many
 
 TOPICS = {topic.name: topic for topic in topics()}
 SUITES = {name: importlib.import_module(f"variants_{name}") for name in TOPICS}
@@ -115,3 +116,29 @@ def test_solving_only_one_exercise_earns_exactly_its_points(topic_name, exercise
     points = TOPICS[topic_name].exercises[exercise].points
     assert mutants.exercise_points(cells, exercise) == points
     assert sum(cells.values()) == points
+
+
+# --------------------------------------------------------------------------------------
+# The same verdicts where the grader decides them: in the sandboxed child
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("topic_name", "exercise"), [(t, e) for t, topic in TOPICS.items() for e in topic.exercises]
+)
+def test_every_variant_gets_the_same_verdict_from_the_grading_sandbox(topic_name, exercise):
+    suite = SUITES[topic_name]
+    wrong, correct = suite.WRONG[exercise], suite.CORRECT[exercise]
+    verdicts = decide_many(
+        topic_name,
+        TOPICS[topic_name].exercises[exercise],
+        [*wrong.values(), *correct.values()],
+        list(prelude(topic_name)),
+    )
+    labels = [*wrong, *correct]
+    passed = {label: verdict.passed for label, verdict in zip(labels, verdicts)}
+    assert [label for label in wrong if passed[label]] == [], "wrong variants passed"
+    assert [label for label in correct if not passed[label]] == [], [
+        verdict.message for label, verdict in zip(labels, verdicts) if label in correct
+    ]
