@@ -76,6 +76,9 @@ def command(
     environment.
     """
     arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+    # The fresh /tmp, /proc and /dev first: later mounts land on top of them (the course or
+    # the grader's job folders may themselves live under /tmp).
+    arguments += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
     for folder in SYSTEM_FOLDERS:
         if Path(folder).exists():
             arguments += ["--ro-bind", folder, folder]
@@ -88,7 +91,6 @@ def command(
         arguments += ["--ro-bind", "/dev/null", str(path)]
     for folder in empty:
         arguments += ["--tmpfs", str(folder)]
-    arguments += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for folder in writable:
         arguments += ["--bind", str(folder), str(folder)]
     if workdir is not None:
