@@ -11,20 +11,23 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+from variants_deep_linear import WRONG
 
 from helpers.checking import ShortcutError
 from helpers.deep_linear import ASSIGNMENT, reference
 from helpers.deep_linear.checks import EXERCISES
+from helpers.deep_linear.theory import saxe_trajectory
 from helpers.exercise import load_definition
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
 
 NOTEBOOK = REPO_ROOT / "solutions" / ASSIGNMENT / "deep_linear_networks.ipynb"
 SOLUTION = nbformat.read(NOTEBOOK, as_version=4)
 PRELUDE = setup_imports(SOLUTION)
-NAMES = ["ex_initializer_", "ex_net_svd", "ex_net_rsm", "linear_regression"]
+NAMES = ["ex_initializer_", "ex_net_svd", "saxe_half_time", "ex_net_rsm", "linear_regression"]
 REFERENCES = {
     "ex_initializer_": reference.initializer_,
     "ex_net_svd": reference.net_svd,
+    "saxe_half_time": reference.saxe_half_time,
     "ex_net_rsm": reference.net_rsm,
     "linear_regression": reference.linear_regression,
 }
@@ -48,12 +51,13 @@ def variant(name: str, body: str):
     return load_definition(f"{header}\n{body}", name, PRELUDE)
 
 
-def test_registry_lists_the_four_exercises_in_notebook_order_with_their_points():
+def test_registry_lists_the_five_exercises_in_notebook_order_with_their_points():
     assert EXERCISES.assignment == ASSIGNMENT == "02_deep_linear_networks"
     assert list(EXERCISES) == NAMES
     assert {name: EXERCISES[name].points for name in NAMES} == {
         "ex_initializer_": 2,
         "ex_net_svd": 3,
+        "saxe_half_time": 1,
         "ex_net_rsm": 2,
         "linear_regression": 2,
     }
@@ -133,6 +137,7 @@ def test_checks_never_import_the_reference():
 SUCCESS = {
     "ex_initializer_": "Looks good: every layer was redrawn in place",
     "ex_net_svd": "Looks good: U and V have orthonormal columns",
+    "saxe_half_time": "Looks good: a mode of strength 6 that starts at 1.5",
     "ex_net_rsm": "Looks good: the RSM of 4 inputs",
     "linear_regression": "Looks good: the true weights of noiseless data were recovered.",
 }
@@ -224,3 +229,35 @@ def test_self_check_names_the_mistake(name, body, message):
 def test_hidden_check_catches_what_the_self_check_catches(name, body, message):
     with pytest.raises(AssertionError):
         EXERCISES.hidden_check(name, variant(name, body))
+
+
+def test_the_half_time_solves_the_closed_form_for_half_the_final_strength():
+    s, tau, u0 = 6.0, 100.0, 1.5
+    t = reference.saxe_half_time(s, tau, u0)
+    assert float(saxe_trajectory(np.array([t]), s, tau, u0)[0]) == pytest.approx(s / 2)
+
+
+def test_half_time_cases_include_modes_started_near_their_strength():
+    cases = EXERCISES["saxe_half_time"].draw_cases(np.random.default_rng(5))
+    assert any(case["s"] / case["u0"] < 10 for case in cases)
+    assert any(case["s"] / case["u0"] > 1e6 for case in cases)
+
+
+# Wrong variants that the visible self-check may let through, with the reason; none so far.
+SELF_CHECK_BLIND_SPOTS: dict[tuple[str, str], str] = {}
+
+
+def test_every_wrong_variant_fails_the_visible_self_check(capsys):
+    """What the grader catches, the self-check catches: no "Looks good" before lost points."""
+    passed = []
+    for name, variants in WRONG.items():
+        exercise = EXERCISES[name]
+        for label, source in variants.items():
+            implementation = load_definition(source, name, PRELUDE)
+            try:
+                exercise.self_check(implementation, exercise.load_reference())
+            except Exception:  # noqa: BLE001 (any failure is a caught mistake)
+                continue
+            passed.append((name, label))
+    capsys.readouterr()
+    assert [key for key in passed if key not in SELF_CHECK_BLIND_SPOTS] == []

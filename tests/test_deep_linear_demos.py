@@ -14,6 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import helpers.deep_linear.demos as demos  # noqa: E402
 from helpers.data import hierarchical_data  # noqa: E402
+from helpers.deep_linear.checks import EXERCISES  # noqa: E402
 from helpers.deep_linear.reference import linear_regression  # noqa: E402
 from helpers.deep_linear.theory import half_times  # noqa: E402
 from helpers.widgets import SKIPPED_WHILE_GRADING  # noqa: E402
@@ -221,3 +222,11 @@ def test_every_demo_is_skipped_while_grading(data, monkeypatch, shown, capsys):
         assert call() is None
     assert capsys.readouterr().out.count(SKIPPED_WHILE_GRADING) == len(calls)
     assert shown == []
+
+
+def test_saxe_demo_prints_the_students_half_times_and_whose_code_ran(data, shown, capsys):
+    half_time = EXERCISES.implementation("saxe_half_time", {})
+    demos.saxe_demo(data, n_epochs=250, title="test", half_time=half_time)
+    printed = capsys.readouterr().out
+    assert "saxe_half_time:" in printed
+    assert "`saxe_half_time` is not done yet: this run used the reference" in printed

@@ -155,7 +155,7 @@ def test_compare_optimizers_at_defaults(mnist):
     histories = demos.compare_optimizers(
         inputs, targets, gradient_update, momentum_update, rmsprop_update, sample_minibatch
     )
-    assert list(histories) == ["SGD", "Momentum", "RMSprop", "Adam (torch.optim)"]
+    assert list(histories) == ["SGD", "Momentum", "RMSprop", "Adam (notebook 04's rule)"]
     for losses in histories.values():
         assert losses.shape == (150,) and np.isfinite(losses).all()
     # At lr = 2e-3 the adaptive methods learn much faster than plain SGD.
@@ -180,7 +180,10 @@ def test_widgets_are_skipped_while_grading(monkeypatch, mnist, landscape, capsys
         code["rmsprop_update"],
     )
     results = [
-        demos.momentum_widget(loss_slice, optimum, curvature, gradient, momentum_),
+        demos.momentum_widget(
+            loss_slice, optimum, curvature.eigenvalues, gradient, momentum_,
+            code["momentum_hyperparameters"],
+        ),
         demos.overparameterization_widget(inputs, targets, gradient),
         demos.computation_time_widget(inputs, targets),
         demos.minibatch_widget(inputs, targets, gradient, sample),
@@ -198,7 +201,12 @@ def test_widgets_build_draw_and_say_whose_code_ran_outside_grading(
     loss_slice, optimum, curvature = landscape
     code = fallbacks()
     box = demos.momentum_widget(
-        loss_slice, optimum, curvature, code["gradient_update"], code["momentum_update"]
+        loss_slice,
+        optimum,
+        curvature.eigenvalues,
+        code["gradient_update"],
+        code["momentum_update"],
+        code["momentum_hyperparameters"],
     )
     button = box.children[1]
     button.click()  # the recommended values move the sliders
@@ -208,3 +216,17 @@ def test_widgets_build_draw_and_say_whose_code_ran_outside_grading(
     printed = [output for output in box.children[2].outputs if output.get("name") == "stdout"]
     text = "".join(output["text"] for output in printed) + capsys.readouterr().out
     assert "`momentum_update` is not done yet: this run used the reference" in text
+    assert "`momentum_hyperparameters` is not done yet" in text
+
+
+def test_iterations_to_reach_counts_from_when_a_run_stays_within_the_tolerance():
+    optimum = np.zeros(2)
+    path = np.array([[1.0, 1.0, 0], [0.0, 0.0, 0], [0.5, 0.0, 0], [0.001, 0.0, 0], [0.0, 0.0, 0]])
+    assert demos.iterations_to_reach(path, optimum) == 3  # left again after iteration 1
+    assert demos.iterations_to_reach(path[:3], optimum) == -1  # ends outside
+    diverged = np.array([[1.0, 1.0, 0], [np.nan, np.nan, np.nan]])
+    assert demos.iterations_to_reach(diverged, optimum) == -1
+
+
+def test_convex_and_nonconvex_picture_draws():
+    plt.close(demos.plot_convex_vs_nonconvex())

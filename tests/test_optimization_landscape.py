@@ -10,7 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from helpers.models import MLP
-from helpers.optimization.landscape import Curvature, LossSlice, curvature_at, newton_optimum
+from helpers.optimization.landscape import (
+    Curvature,
+    LossSlice,
+    Quadratic,
+    curvature_at,
+    newton_optimum,
+)
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +107,22 @@ def test_recommended_momentum_converges_at_the_predicted_rate_on_a_quadratic():
 def test_slice_needs_a_linear_model():
     with pytest.raises(ValueError, match="linear model"):
         LossSlice.from_model(MLP(hidden_dims=[5]), torch.zeros(2, 784), torch.zeros(2).long())
+
+
+def test_the_bowl_has_the_condition_number_it_is_built_with_and_a_consistent_gradient():
+    bowl = Quadratic(condition_number=100.0)
+    optimum = newton_optimum(bowl)
+    np.testing.assert_allclose(optimum, bowl.optimum, atol=1e-12)
+    curvature = curvature_at(bowl, optimum)
+    assert curvature.condition_number == pytest.approx(100.0, rel=1e-12)
+    point = torch.tensor([2.5, 3.7], dtype=torch.float64, requires_grad=True)
+    (autograd_gradient,) = torch.autograd.grad(bowl(point[0], point[1]), point)
+    gradient, _ = bowl.gradient_and_hessian(point)
+    torch.testing.assert_close(gradient, autograd_gradient)
+    grid_u, grid_v, values = bowl.grid(points=7)
+    assert grid_u.shape == grid_v.shape == values.shape == (7, 7) and values.min() >= 0
+
+
+def test_the_bowls_valley_is_tilted_so_both_coordinates_feel_the_flat_direction():
+    hessian = Quadratic(condition_number=100.0).hessian
+    assert abs(float(hessian[0, 1])) > 0.1 * float(hessian.diagonal().min())

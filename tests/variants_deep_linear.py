@@ -24,6 +24,10 @@ def _initializer(body: str) -> str:
     return _function("def ex_initializer_(model, gamma=1e-12):", body)
 
 
+def _half_time(body: str) -> str:
+    return _function("def saxe_half_time(s, tau, u0):", body)
+
+
 def _svd(*parts: str) -> str:
     body = "\n".join(textwrap.dedent(part).strip("\n") for part in parts)
     return _function("def ex_net_svd(model, in_dim):", body)
@@ -132,6 +136,17 @@ WRONG = {
             return torch.from_numpy(U), torch.from_numpy(S), torch.from_numpy(Vh)
         """),
     },
+    "saxe_half_time": {
+        "midpoint_approximation": _half_time("return tau / (2 * s) * math.log(s / u0)"),
+        "missing_factor_two": _half_time("return tau / s * math.log(s / u0 - 1)"),
+        "plus_one_instead_of_minus_one": _half_time("return tau / (2 * s) * math.log(s / u0 + 1)"),
+        "base_ten_logarithm": _half_time("return tau / (2 * s) * math.log10(s / u0 - 1)"),
+        "tau_and_s_swapped": _half_time("return s / (2 * tau) * math.log(s / u0 - 1)"),
+        "calls_reference": _half_time("""
+            from helpers.deep_linear.reference import saxe_half_time as reference
+            return reference(s, tau, u0)
+        """),
+    },
     "ex_net_rsm": {
         "h_transpose_h": _rsm("return h.T @ h"),
         "cosine_similarity": _rsm("""
@@ -203,6 +218,13 @@ CORRECT = {
         "numpy_svd": _svd(_PRODUCT, """
             U, S, Vh = np.linalg.svd(w_tot.numpy(), full_matrices=False)
             return torch.from_numpy(U), torch.from_numpy(S), torch.from_numpy(Vh.T.copy())
+        """),
+    },
+    "saxe_half_time": {
+        "numpy_log_of_a_ratio": _half_time("return tau * np.log((s - u0) / u0) / (2 * s)"),
+        "log_difference": _half_time("""
+            x = math.log(s - u0) - math.log(u0)
+            return x * tau / (2.0 * s)
         """),
     },
     "ex_net_rsm": {

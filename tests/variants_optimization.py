@@ -226,6 +226,106 @@ def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
     optimizer.step()
 """,
     },
+    "momentum_hyperparameters": {
+        "assumes_sorted_eigenvalues": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    smallest, largest = eigenvalues[0], eigenvalues[-1]
+    kappa = largest / smallest
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    momentum_beta = ((kappa**0.5 - 1) / (kappa**0.5 + 1)) ** 2
+    return kappa, 2 / (largest + smallest), momentum_lr, momentum_beta
+""",
+        "condition_number_inverted": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = smallest / largest
+    root = (largest / smallest) ** 0.5
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    return kappa, 2 / (largest + smallest), momentum_lr, ((root - 1) / (root + 1)) ** 2
+""",
+        "gd_step_two_over_largest": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = largest / smallest
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    momentum_beta = ((kappa**0.5 - 1) / (kappa**0.5 + 1)) ** 2
+    return kappa, 2 / largest, momentum_lr, momentum_beta
+""",
+        "beta_not_squared": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = largest / smallest
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    momentum_beta = (kappa**0.5 - 1) / (kappa**0.5 + 1)
+    return kappa, 2 / (largest + smallest), momentum_lr, momentum_beta
+""",
+        "momentum_lr_not_squared": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = largest / smallest
+    momentum_lr = 2 / (largest**0.5 + smallest**0.5)
+    momentum_beta = ((kappa**0.5 - 1) / (kappa**0.5 + 1)) ** 2
+    return kappa, 2 / (largest + smallest), momentum_lr, momentum_beta
+""",
+        "beta_without_square_roots": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = largest / smallest
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    momentum_beta = ((kappa - 1) / (kappa + 1)) ** 2
+    return kappa, 2 / (largest + smallest), momentum_lr, momentum_beta
+""",
+        "returns_in_another_order": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = largest / smallest
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    momentum_beta = ((kappa**0.5 - 1) / (kappa**0.5 + 1)) ** 2
+    return kappa, 2 / (largest + smallest), momentum_beta, momentum_lr
+""",
+    },
     "sample_minibatch": {
         "misaligned_inputs_and_targets": """\
 import random
@@ -536,6 +636,36 @@ def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
             par.copy_(par + vel)
 """,
     },
+    "momentum_hyperparameters": {
+        "numpy_sorted": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    values = np.sort(np.asarray(eigenvalues, dtype=float))
+    mu, big = values[0], values[-1]
+    root = np.sqrt(big / mu)
+    lr = 4 / (np.sqrt(big) + np.sqrt(mu)) ** 2
+    return big / mu, 2 / (big + mu), lr, ((root - 1) / (root + 1)) ** 2
+""",
+        "math_module_beta_from_eigenvalues": """\
+import random
+
+import numpy as np
+import torch
+
+
+def momentum_hyperparameters(eigenvalues):
+    import math
+
+    big, mu = max(eigenvalues), min(eigenvalues)
+    beta = ((math.sqrt(big) - math.sqrt(mu)) / (math.sqrt(big) + math.sqrt(mu))) ** 2
+    return big / mu, 2.0 / (big + mu), 4.0 / (math.sqrt(big) + math.sqrt(mu)) ** 2, beta
+""",
+    },
     "sample_minibatch": {
         "randperm_without_replacement": """\
 import random
@@ -633,4 +763,10 @@ def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.8, epsilon=1e-8):
     },
 }
 
-EXERCISES = ("gradient_update", "momentum_update", "sample_minibatch", "rmsprop_update")
+EXERCISES = (
+    "gradient_update",
+    "momentum_update",
+    "momentum_hyperparameters",
+    "sample_minibatch",
+    "rmsprop_update",
+)

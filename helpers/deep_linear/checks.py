@@ -196,6 +196,43 @@ def compare_svd_case(case: Case, actual: Outputs, expected: Outputs) -> None:
 
 
 # --------------------------------------------------------------------------------------
+# Exercise 2b: saxe_half_time(s, tau, u0)
+# --------------------------------------------------------------------------------------
+
+
+def draw_half_time_cases(rng: np.random.Generator) -> list[Case]:
+    """Modes started far below their strength (as in the notebook) and near it, where the
+    "- 1" of the exact half time matters: ln(s/u0) alone is then clearly wrong."""
+    cases = []
+    for ratio in (1e10, 3.0, 7.5, 40.0):
+        s = float(rng.uniform(0.5, 80.0))
+        cases.append({"s": s, "tau": float(rng.uniform(20.0, 5000.0)), "u0": s / ratio})
+    return cases
+
+
+def _half_time_key(case: Case) -> str:
+    return f"the half time for s = {case['s']:.4g}, tau = {case['tau']:.4g}, u0 = {case['u0']:.4g}"
+
+
+def run_half_time_case(implementation: Any, case: Case) -> Outputs:
+    value = _plain(implementation(case["s"], case["tau"], case["u0"]))
+    try:
+        return {_half_time_key(case): np.float64(value)}
+    except (TypeError, ValueError):
+        raise TypeError("`saxe_half_time` should return one number.") from None
+
+
+def compare_half_time_case(case: Case, actual: Outputs, expected: Outputs) -> None:
+    try:
+        compare_outputs(actual, expected, size=10)
+    except AssertionError as error:
+        raise AssertionError(
+            f"{error} Set u(t) = s / 2 in the closed form and solve for t exactly (natural "
+            "logarithm; keep every term)."
+        ) from None
+
+
+# --------------------------------------------------------------------------------------
 # Exercise 3: ex_net_rsm(h)
 # --------------------------------------------------------------------------------------
 
@@ -316,6 +353,23 @@ EXERCISES = Registry(
         run_case=run_svd_case,
         compare=compare_svd_case,
         shortcuts=SVD_SHORTCUTS,
+    ),
+    Exercise(
+        name="saxe_half_time",
+        reference=f"{REFERENCE}:saxe_half_time",
+        points=1,
+        self_check=_self_check(
+            "saxe_half_time",
+            {"s": 6.0, "tau": 100.0, "u0": 1.5},
+            run_half_time_case,
+            compare_half_time_case,
+            (),
+            "Looks good: a mode of strength 6 that starts at 1.5 with tau = 100 reaches 3 at the "
+            "time you computed.",
+        ),
+        draw_cases=draw_half_time_cases,
+        run_case=run_half_time_case,
+        compare=compare_half_time_case,
     ),
     Exercise(
         name="ex_net_rsm",

@@ -10,7 +10,7 @@ student sees the same curves, so that the numbers the text quotes hold for every
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -24,7 +24,8 @@ from torch import nn
 from helpers.data import TreeData, add_feature, hierarchical_data
 from helpers.deep_linear.network import LinearNet, TrainingRecord, total_map, train
 from helpers.deep_linear.reference import initializer_
-from helpers.deep_linear.theory import half_times, saxe_parameters
+from helpers.deep_linear.theory import SaxeParameters, half_times, saxe_parameters
+from helpers.exercise import StudentOrReference
 from helpers.widgets import demo, show
 
 YES_NO = ListedColormap(["#4fc3f7", "#d81b60"])  # -1 "no" light blue, +1 "yes" magenta
@@ -191,10 +192,23 @@ def saxe_comparison(
     Returns the recording and the predicted trajectories (n_epochs, n_modes), whose
     parameters come from this very initialization, learning rate and data.
     """
+    record, theory = saxe_run(data, lr, gamma, n_epochs, init_seed, progress)
+    return record, theory.trajectories(n_epochs)
+
+
+def saxe_run(
+    data: TreeData,
+    lr: float = 100.0,
+    gamma: float = 1e-12,
+    n_epochs: int = 250,
+    init_seed: int = 0,
+    progress: bool = False,
+) -> tuple[TrainingRecord, SaxeParameters]:
+    """``saxe_comparison``'s training run, with the closed form's parameters themselves."""
     model = _seeded_network(data, 30, gamma, init_seed)
     theory = saxe_parameters(model, data.items, data.features, lr)
     record = train(model, data.items, data.features, n_epochs, lr, progress=progress)
-    return record, theory.trajectories(n_epochs)
+    return record, theory
 
 
 def half_time_lag(
@@ -208,6 +222,14 @@ def half_time_lag(
     return simulated, theory, float(np.mean(simulated / theory - 1))
 
 
+def formula_half_times(
+    theory: SaxeParameters, half_time: Callable[[float, float, float], float]
+) -> np.ndarray:
+    """Each mode's half time from a closed-form ``half_time(s, tau, u0)`` (the student's)."""
+    modes = zip(theory.strengths, theory.u0)
+    return np.array([float(half_time(float(s), float(theory.tau), float(u0))) for s, u0 in modes])
+
+
 @demo
 def saxe_demo(
     data: TreeData,
@@ -216,14 +238,23 @@ def saxe_demo(
     n_epochs: int = 250,
     title: str = "",
     progress: bool = False,
+    half_time: StudentOrReference | None = None,
 ) -> None:
-    """Simulation against closed form: the figure, the half times and the lag between them."""
-    record, predicted = saxe_comparison(data, lr, gamma, n_epochs, progress=progress)
+    """Simulation against closed form: the figure, the half times and the lag between them.
+
+    With ``half_time`` (the student's ``saxe_half_time``), its exact half times are printed
+    beside the simulated ones and those read off the predicted curves.
+    """
+    record, theory = saxe_run(data, lr, gamma, n_epochs, progress=progress)
+    predicted = theory.trajectories(n_epochs)
     show(plot_loss_and_modes(record, predicted, title=title))
-    simulated, theory, lag = half_time_lag(record, predicted)
+    simulated, from_curves, lag = half_time_lag(record, predicted)
     print("epoch at which each mode reaches half its final value")
     print("  simulation:  ", simulated)
-    print("  closed form: ", theory)
+    print("  closed form: ", from_curves)
+    if half_time is not None:
+        print("  saxe_half_time:", np.round(formula_half_times(theory, half_time), 1))
+        print(half_time.describe())
     print(f"the simulation lags behind the closed form by {lag:.0%} on average")
 
 

@@ -1,9 +1,10 @@
 """Reference answers of notebook 02's exercises: what the grader compares students' code with.
 
 ``initializer_`` answers ``ex_initializer_``, ``net_svd`` ``ex_net_svd``, ``net_rsm``
-``ex_net_rsm`` and ``linear_regression`` itself. ``checks`` names them by dotted string and
-never imports this module, because the grader runs students' code where it does not exist.
-Demos use them as tools and as the fallback while an exercise is not done yet.
+``ex_net_rsm``; ``saxe_half_time`` and ``linear_regression`` answer themselves. ``checks``
+names them by dotted string and never imports this module, because the grader runs students'
+code where it does not exist. Demos use them as tools and as the fallback while an exercise
+is not done yet.
 """
 
 from __future__ import annotations
@@ -58,3 +59,12 @@ def linear_regression(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
         raise ValueError(f"X and Y need one column per sample each, got {X.shape} and {Y.shape}.")
     return Y @ X.T @ np.linalg.inv(X @ X.T)
+
+
+def saxe_half_time(s: float, tau: float, u0: float) -> float:
+    """Time at which a mode of the closed form reaches half its final strength ``s``.
+
+    Solving ``u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0) = s/2`` gives
+    ``e^{2st/tau} = s/u0 - 1``, so ``t = tau / (2 s) * ln(s/u0 - 1)`` (for ``u0 < s/2``).
+    """
+    return tau / (2.0 * s) * np.log(s / u0 - 1.0)

@@ -289,8 +289,83 @@ RMSPROP_UPDATE = UpdateRuleCheck(
         {"lr": 0.01, "alpha": 0.8, "epsilon": 0.3},
         {"lr": 0.003, "alpha": 0.95, "epsilon": 1e-8},
     ),
-    self_check_setting={"lr": 0.01, "alpha": 0.9, "epsilon": 1e-8},
+    # A large epsilon, so that adding it outside the square root shows (as in the hidden check).
+    self_check_setting={"lr": 0.01, "alpha": 0.9, "epsilon": 0.2},
 )
+
+
+# --------------------------------------------------------------------------------------
+# momentum_hyperparameters
+# --------------------------------------------------------------------------------------
+
+HYPERPARAMETER_NAMES = ("condition_number", "gd_step", "momentum_lr", "momentum_beta")
+
+
+def _eigenvalues(rng: np.random.Generator, count: int, kappa: float) -> list[float]:
+    """``count`` positive eigenvalues spanning a condition number ``kappa``, in random order."""
+    largest = float(10 ** rng.uniform(-2, 2))
+    inner = [largest / kappa ** float(rng.uniform(0, 1)) for _ in range(count - 2)]
+    values = [largest, largest / kappa, *inner]
+    return [values[i] for i in rng.permutation(count)]
+
+
+def draw_hyperparameter_cases(rng: np.random.Generator) -> list[Case]:
+    """Unsorted eigenvalues (the largest never first in at least one case), of 2 to 5 values."""
+    cases = [
+        {"eigenvalues": _eigenvalues(rng, count, kappa), "operations": 10}
+        for count, kappa in ((2, 3.8), (3, 100.0), (5, 2500.0), (4, 1.7))
+    ]
+    cases.append({"eigenvalues": [0.02, 5.0, 0.7], "operations": 10})
+    return cases
+
+
+def run_hyperparameter_case(implementation: Any, case: Case) -> Outputs:
+    result = implementation(list(case["eigenvalues"]))
+    try:
+        values = [float(value) for value in result]
+    except (TypeError, ValueError):
+        raise TypeError(
+            "`momentum_hyperparameters` should return four numbers: "
+            "(condition_number, gd_step, momentum_lr, momentum_beta)."
+        ) from None
+    if len(values) != len(HYPERPARAMETER_NAMES):
+        raise TypeError(f"`momentum_hyperparameters` returned {len(values)} numbers, not 4.")
+    described = ", ".join(f"{value:.3g}" for value in case["eigenvalues"])
+    return {
+        f"{name} for eigenvalues [{described}]": np.float64(value)
+        for name, value in zip(HYPERPARAMETER_NAMES, values)
+    }
+
+
+def compare_hyperparameter_case(case: Case, actual: Outputs, expected: Outputs) -> None:
+    try:
+        compare_outputs(actual, expected, size=int(case["operations"]))
+    except AssertionError as error:
+        raise AssertionError(
+            f"{error} Use L = the largest and mu = the smallest eigenvalue (they may come in "
+            "any order), kappa = L / mu, and check each formula's squares and square roots."
+        ) from None
+
+
+SELF_CHECK_HYPERPARAMETER_CASE = {"eigenvalues": [4.0, 0.04, 1.0], "operations": 10}
+
+
+def self_check_momentum_hyperparameters(implementation: Any, reference: Any) -> None:
+    """Unsorted eigenvalues with kappa = 100; prints the condition number to compare with."""
+    case = SELF_CHECK_HYPERPARAMETER_CASE
+    expected = as_tensors(run_hyperparameter_case(reference, case))
+    with no_shortcuts("momentum_hyperparameters", REFERENCE):
+        outputs = run_hyperparameter_case(implementation, case)
+    print(
+        f"Eigenvalues {case['eigenvalues']} (in no particular order): the condition number "
+        "is 100, so momentum's error factor per step is (10 - 1) / (10 + 1) = 0.82."
+    )
+    try:
+        actual = as_tensors(outputs)
+    except TypeError as error:
+        raise AssertionError(str(error)) from None
+    compare_hyperparameter_case(case, actual, expected)
+    print("Well done: `momentum_hyperparameters` gives the right four numbers on this example.")
 
 
 # --------------------------------------------------------------------------------------
@@ -451,6 +526,15 @@ EXERCISES = Registry(
     ASSIGNMENT,
     GRADIENT_UPDATE.exercise(points=2),
     MOMENTUM_UPDATE.exercise(points=3),
+    Exercise(
+        name="momentum_hyperparameters",
+        reference=f"{REFERENCE}:momentum_hyperparameters",
+        points=1,
+        self_check=self_check_momentum_hyperparameters,
+        draw_cases=draw_hyperparameter_cases,
+        run_case=run_hyperparameter_case,
+        compare=compare_hyperparameter_case,
+    ),
     Exercise(
         name="sample_minibatch",
         reference=f"{REFERENCE}:sample_minibatch",

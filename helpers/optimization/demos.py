@@ -30,14 +30,16 @@ from tqdm.auto import tqdm
 
 from helpers.exercise import StudentOrReference
 from helpers.models import MLP, parameter_count, parse_hidden_dims, perturb_parameters_
-from helpers.optimization.landscape import Curvature, LossSlice
+from helpers.optimization.landscape import LossSlice, Quadratic
 from helpers.optimization.rules import (
     InPlaceRule,
     UpdateFn,
+    from_rule,
     gradient_descent,
     momentum,
     rmsprop,
 )
+from helpers.rules.reference import Adam
 from helpers.widgets import demo, run_button, show
 
 SampleFn = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
@@ -161,7 +163,7 @@ DIVERGED = 1e6  # stop a run whose parameters leave the plot by this much
 
 
 def optimize_slice(
-    loss_slice: LossSlice,
+    loss_slice: LossSlice | Quadratic,
     rule: InPlaceRule,
     steps: int,
     start: tuple[float, float] = SLICE_START,
@@ -170,7 +172,7 @@ def optimize_slice(
 
     A diverging run stops early; its remaining rows are NaN.
     """
-    device = loss_slice.frozen_logits.device
+    device = loss_slice.device
     params = [
         torch.tensor(value, dtype=torch.float64, device=device, requires_grad=True)
         for value in start
@@ -190,8 +192,21 @@ def optimize_slice(
     return path
 
 
+def iterations_to_reach(path: np.ndarray, optimum: np.ndarray, tolerance: float = 1e-2) -> int:
+    """First iteration from which both coordinates stay within ``tolerance`` of the optimum.
+
+    Returns -1 when the run never settles there (too slow, or diverged). "Stay" matters for
+    momentum, whose oscillating path can pass through the target and leave it again.
+    """
+    distance = np.abs(path[:, :2] - np.asarray(optimum)[None, :]).max(axis=1)
+    outside = ~(distance <= tolerance)  # NaN (a diverged run) counts as outside
+    if outside[-1]:
+        return -1
+    return int(np.flatnonzero(outside)[-1] + 1) if outside.any() else 0
+
+
 def momentum_vs_gd(
-    loss_slice: LossSlice,
+    loss_slice: LossSlice | Quadratic,
     gradient_update: UpdateFn,
     momentum_update: UpdateFn,
     steps: int = 300,
@@ -231,12 +246,13 @@ def plot_momentum_vs_gd(
     paths: dict[str, np.ndarray],
     optimum: np.ndarray,
     grid: tuple[np.ndarray, np.ndarray, np.ndarray],
+    axis_labels: tuple[str, str] = LossSlice.axis_labels,
 ) -> Figure:
     """Left: log10 distance to the optimum per coordinate. Right: paths on the loss contours."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
     for name, path in paths.items():
         color, _ = PATH_STYLES.get(name, ("blue", "-"))
-        for column, (label, style) in enumerate([("weight", "-"), ("bias", ":")]):
+        for column, (label, style) in enumerate(zip(axis_labels, ("-", ":"))):
             distance = np.abs(path[:, column] - optimum[column])
             left.plot(np.log10(1e-16 + distance), style, c=color, label=f"{name}: {label}")
     left.set_ylim(-12, 1.5)
@@ -252,8 +268,8 @@ def plot_momentum_vs_gd(
     right.plot(*optimum, "*", c="lime", markersize=14, markeredgecolor="k", label="Optimum")
     right.set_xlim(grid_u.min(), grid_u.max())
     right.set_ylim(grid_v.min(), grid_v.max())
-    right.set_xlabel("Weight (class 0, pixel 378)")
-    right.set_ylabel("Bias (class 7)")
+    right.set_xlabel(axis_labels[0])
+    right.set_ylabel(axis_labels[1])
     right.set_title("Paths on the loss contours")
     right.legend(fontsize=8)
     figure.tight_layout()
@@ -262,14 +278,19 @@ def plot_momentum_vs_gd(
 
 @demo
 def momentum_widget(
-    loss_slice: LossSlice,
+    problem: LossSlice | Quadratic,
     optimum: np.ndarray,
-    curvature: Curvature,
+    eigenvalues: Sequence[float],
     gradient_update: StudentOrReference,
     momentum_update: StudentOrReference,
+    hyperparameters: StudentOrReference,
 ) -> widgets.VBox:
-    """Sliders for steps, log-scale step size and beta, plus a button for Goh's values."""
-    grid = loss_slice.grid()
+    """Sliders for steps, log-scale step size and beta, plus a button for Goh's values.
+
+    The button asks ``hyperparameters`` (the student's ``momentum_hyperparameters``, or the
+    reference) for the recommended step and beta from the Hessian's ``eigenvalues``.
+    """
+    grid = problem.grid()
     steps = widgets.IntSlider(300, 50, 500, 10, description="steps", continuous_update=False)
     lr = widgets.FloatLogSlider(
         value=0.1, base=10, min=-3, max=1.5, step=0.05, description="lr", continuous_update=False
@@ -279,22 +300,27 @@ def momentum_widget(
     )
     recommended = widgets.Button(
         description="Try the recommended lr and beta",
-        tooltip=f"alpha = {curvature.momentum_step:.3g}, beta = {curvature.momentum_beta:.3g}",
+        tooltip="Goh's step size and momentum, from your momentum_hyperparameters",
         layout=widgets.Layout(width="auto"),
     )
 
     def use_recommended(_: object) -> None:
-        lr.value = curvature.momentum_step
-        beta.value = round(curvature.momentum_beta, 2)
+        _, _, momentum_lr, momentum_beta = hyperparameters(eigenvalues)
+        lr.value = float(momentum_lr)
+        beta.value = round(float(momentum_beta), 2)
 
     recommended.on_click(use_recommended)
 
     def draw(steps: int, lr: float, beta: float) -> None:
         paths = momentum_vs_gd(
-            loss_slice, gradient_update, momentum_update, steps=steps, lr=lr, beta=beta
+            problem, gradient_update, momentum_update, steps=steps, lr=lr, beta=beta
         )
-        show(plot_momentum_vs_gd(paths, optimum, grid))
-        _describe(gradient_update, momentum_update)
+        show(plot_momentum_vs_gd(paths, optimum, grid, problem.axis_labels))
+        for name, path in paths.items():
+            reached = iterations_to_reach(path, optimum)
+            verdict = f"{reached} iterations" if reached >= 0 else "not within the steps shown"
+            print(f"{name}: both coordinates within 1e-2 of the optimum after {verdict}.")
+        _describe(gradient_update, momentum_update, hyperparameters)
 
     output = widgets.interactive_output(draw, {"steps": steps, "lr": lr, "beta": beta})
     box = widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
@@ -305,6 +331,52 @@ def momentum_widget(
 # --------------------------------------------------------------------------------------
 # Section 5: non-convexity and overparameterization
 # --------------------------------------------------------------------------------------
+
+
+def convex_and_nonconvex_paths(
+    starts: Sequence[float] = (-1.8, 1.8), lr: float = 0.05, steps: int = 40
+) -> dict[str, dict[float, np.ndarray]]:
+    """Gradient descent on f(x) = x^2 + 2x + 1 (convex) and g(x) = x^4 + x^3 - 2x^2 - 2x (not).
+
+    Returns ``{name: {start: array of the steps + 1 iterates}}``: on f every start ends at the
+    one minimum x = -1; on g the two starts end in different local minima.
+    """
+    derivatives = {
+        "convex": lambda x: 2 * x + 2,
+        "non-convex": lambda x: 4 * x**3 + 3 * x**2 - 4 * x - 2,
+    }
+    paths: dict[str, dict[float, np.ndarray]] = {}
+    for name, derivative in derivatives.items():
+        paths[name] = {}
+        for start in starts:
+            path = [float(start)]
+            for _ in range(steps):
+                path.append(path[-1] - lr * derivative(path[-1]))
+            paths[name][start] = np.array(path)
+    return paths
+
+
+def plot_convex_vs_nonconvex(starts: Sequence[float] = (-1.8, 1.8)) -> Figure:
+    """The two 1-D functions, with the gradient descent iterates from each start."""
+    functions = {
+        "convex": (lambda x: x**2 + 2 * x + 1, "$x^2 + 2x + 1$ (convex)"),
+        "non-convex": (lambda x: x**4 + x**3 - 2 * x**2 - 2 * x, "$x^4 + x^3 - 2x^2 - 2x$"),
+    }
+    paths = convex_and_nonconvex_paths(starts)
+    figure, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    x = np.linspace(-2, 2, 200)
+    for ax, (name, (function, title)) in zip(axes, functions.items()):
+        ax.plot(x, function(x), c="gray")
+        for start, color in zip(starts, ("tab:blue", "tab:red")):
+            path = paths[name][start]
+            ax.plot(path, function(path), ".-", c=color, label=f"start {start:g}")
+            ax.plot(path[-1], function(path[-1]), "*", c=color, markersize=14)
+        ax.set_title(title)
+        ax.set_xlabel("x")
+        ax.legend(fontsize=8)
+    figure.suptitle("Gradient descent (step 0.05, 40 steps) from two starting points")
+    figure.tight_layout()
+    return figure
 
 
 def overparameterization(
@@ -529,7 +601,7 @@ def minibatch_widget(
 # Section 7: comparing optimizers
 # --------------------------------------------------------------------------------------
 
-ADAM = "Adam (torch.optim)"
+ADAM = "Adam (notebook 04's rule)"
 LossStep = Callable[[torch.Tensor], None]
 
 
@@ -539,18 +611,6 @@ def _rule_steps(rule: InPlaceRule, params: list[torch.Tensor]) -> LossStep:
 
     def step(loss: torch.Tensor) -> None:
         rule.step(loss, params, state)
-
-    return step
-
-
-def _adam_steps(params: list[torch.Tensor], lr: float) -> LossStep:
-    """``torch.optim.Adam`` as an update of ``params`` from a loss (its state is internal)."""
-    adam = torch.optim.Adam(params, lr=lr)
-
-    def step(loss: torch.Tensor) -> None:
-        adam.zero_grad()
-        loss.backward()
-        adam.step()
 
     return step
 
@@ -588,7 +648,7 @@ def compare_optimizers(
     alpha: float = 0.8,
     hidden_dims: Sequence[int] = (100, 100),
 ) -> dict[str, np.ndarray]:
-    """Minibatch losses of SGD, momentum, RMSprop (given functions) and ``torch.optim.Adam``.
+    """Minibatch losses of SGD, momentum, RMSprop (given functions) and Adam (notebook 04's).
 
     All four start from the same initial MLP and use the same learning rate; returns
     ``{optimizer name: array of steps losses}``.
@@ -606,7 +666,10 @@ def compare_optimizers(
         step = _rule_steps(rule, list(model.parameters()))
         histories[name] = _minibatch_losses(model, step, *batches)
     model = copy.deepcopy(base)
-    histories[ADAM] = _minibatch_losses(model, _adam_steps(list(model.parameters()), lr), *batches)
+    # Adam as notebook 04 writes it (init/apply, state apart), run through this notebook's
+    # in-place protocol: it matches torch.optim.Adam (tests/test_rule_protocols_agree.py).
+    adam = _rule_steps(from_rule(Adam(lr=lr)), list(model.parameters()))
+    histories[ADAM] = _minibatch_losses(model, adam, *batches)
     return histories
 
 

@@ -6,6 +6,10 @@ class 0's filter and the bias of class 7. The loss then becomes a function of tw
 gradient descent with momentum. Near the optimum the loss is close to a quadratic whose
 Hessian eigenvalues ``mu <= L`` decide how fast first-order methods can converge.
 
+That slice is only mildly ill-conditioned (kappa about 3.8 at its optimum), so ``Quadratic``
+adds a two-parameter bowl with a chosen condition number (100 in the notebook), with the same
+interface, where momentum's advantage shows.
+
 ``LossSlice`` evaluates the loss for whole grids of ``(u, v)`` at once by broadcasting: the
 logits are affine in ``u`` and ``v``, so one batched log-sum-exp replaces a model copy per point.
 """
@@ -41,6 +45,11 @@ class LossSlice:
     weight_class: int
     bias_class: int
     start: tuple[float, float]  # the model's own values of (u, v)
+    axis_labels = ("Weight (class 0, pixel 378)", "Bias (class 7)")
+
+    @property
+    def device(self) -> torch.device:
+        return self.frozen_logits.device
 
     @classmethod
     def from_model(
@@ -121,8 +130,54 @@ class LossSlice:
         return gradient.detach(), hessian
 
 
+@dataclass
+class Quadratic:
+    """A two-parameter quadratic bowl ``1/2 (w - w*)^T H (w - w*)`` with a chosen conditioning.
+
+    The real slice is only mildly ill-conditioned (kappa about 4 at its optimum), too little
+    for momentum's sqrt(kappa)-versus-kappa advantage to show. This bowl has the same
+    interface as ``LossSlice`` (call, ``grid``, ``gradient_and_hessian``), Hessian eigenvalues
+    ``largest`` and ``largest / condition_number``, and its valley tilted by ``angle`` radians
+    so that both coordinates mix the steep and the flat direction.
+    """
+
+    condition_number: float = 100.0
+    largest: float = 1.0
+    angle: float = math.pi / 6
+    optimum: tuple[float, float] = (1.0, -1.0)
+    axis_labels = ("u", "v")
+    device = torch.device("cpu")
+
+    @property
+    def hessian(self) -> torch.Tensor:
+        cos, sin = math.cos(self.angle), math.sin(self.angle)
+        rotation = torch.tensor([[cos, -sin], [sin, cos]], dtype=torch.float64)
+        values = [self.largest, self.largest / self.condition_number]
+        return rotation @ torch.diag(torch.tensor(values, dtype=torch.float64)) @ rotation.T
+
+    def __call__(self, u: torch.Tensor | float, v: torch.Tensor | float) -> torch.Tensor:
+        """The quadratic at ``(u, v)``; broadcasts over the shapes of ``u`` and ``v``."""
+        u = torch.as_tensor(u, dtype=torch.float64) - self.optimum[0]
+        v = torch.as_tensor(v, dtype=torch.float64) - self.optimum[1]
+        (a, b), (_, c) = self.hessian.tolist()
+        return 0.5 * (a * u * u + 2.0 * b * u * v + c * v * v)
+
+    def grid(
+        self, extent: float = 4.0, points: int = 30
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Values on a ``points x points`` grid of ``[-extent, extent]^2``: ``(U, V, Z)``."""
+        axis = torch.linspace(-extent, extent, points, dtype=torch.float64)
+        grid_v, grid_u = torch.meshgrid(axis, axis, indexing="ij")
+        return grid_u.numpy(), grid_v.numpy(), self(grid_u, grid_v).numpy()
+
+    def gradient_and_hessian(self, point: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Gradient (2,) and Hessian (2, 2) at ``point = (u, v)``."""
+        offset = point.detach().to(torch.float64) - torch.tensor(self.optimum, dtype=torch.float64)
+        return self.hessian @ offset, self.hessian
+
+
 def newton_optimum(
-    loss_slice: LossSlice,
+    loss_slice: LossSlice | Quadratic,
     start: tuple[float, float] = (0.0, 0.0),
     tolerance: float = 1e-12,
     max_iterations: int = 100,
@@ -134,7 +189,7 @@ def newton_optimum(
     optimum). Stops once the step is smaller than ``tolerance`` (relative to the point's
     size); raises if that does not happen within ``max_iterations``.
     """
-    device = loss_slice.frozen_logits.device
+    device = loss_slice.device
     point = torch.tensor(start, dtype=torch.float64, device=device)
     for _ in range(max_iterations):
         gradient, hessian = loss_slice.gradient_and_hessian(point)
@@ -204,9 +259,11 @@ class Curvature:
         return (root - 1) / (root + 1)
 
 
-def curvature_at(loss_slice: LossSlice, point: np.ndarray | tuple[float, float]) -> Curvature:
+def curvature_at(
+    loss_slice: LossSlice | Quadratic, point: np.ndarray | tuple[float, float]
+) -> Curvature:
     """Hessian eigenvalues of the slice at ``point``; they must be positive (a minimum)."""
-    device = loss_slice.frozen_logits.device
+    device = loss_slice.device
     _, hessian = loss_slice.gradient_and_hessian(
         torch.as_tensor(point, dtype=torch.float64, device=device)
     )

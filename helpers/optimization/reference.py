@@ -1,4 +1,5 @@
-"""Reference answers of notebook 03 (optimization): update rules and minibatch sampling.
+"""Reference answers of notebook 03 (optimization): update rules, momentum's hyperparameters
+and minibatch sampling.
 
 The grader compares students' code with these, and demos fall back to them while an
 exercise is not done yet. Nothing in ``checks`` imports this module: a grading sandbox
@@ -145,3 +146,21 @@ def sample_minibatch(
         raise ValueError(f"num_points must be a positive integer, got {num_points!r}.")
     batch_indices = torch.randint(len(input_data), (int(num_points),), device=input_data.device)
     return input_data[batch_indices], target_data[batch_indices.to(target_data.device)]
+
+
+def momentum_hyperparameters(eigenvalues: Sequence[float]) -> tuple[float, float, float, float]:
+    """``(condition_number, gd_step, momentum_lr, momentum_beta)`` for a quadratic whose
+    Hessian has these (positive, any order) eigenvalues.
+
+    With ``L`` the largest and ``mu`` the smallest: ``kappa = L / mu``, gradient descent's
+    best constant step ``2 / (L + mu)``, and Goh's (Distill, 2017) momentum step
+    ``(2 / (sqrt(L) + sqrt(mu)))**2`` and coefficient
+    ``((sqrt(kappa) - 1) / (sqrt(kappa) + 1))**2``.
+    """
+    values = np.asarray(eigenvalues, dtype=float)
+    largest, smallest = float(values.max()), float(values.min())
+    kappa = largest / smallest
+    root = np.sqrt(kappa)
+    momentum_lr = (2.0 / (np.sqrt(largest) + np.sqrt(smallest))) ** 2
+    momentum_beta = ((root - 1.0) / (root + 1.0)) ** 2
+    return kappa, 2.0 / (largest + smallest), float(momentum_lr), float(momentum_beta)

@@ -29,7 +29,8 @@
 # - compute the singular value decomposition of a network's total map and relate its modes to
 #   the structure of the data;
 # - predict the learning trajectory of each mode with the closed-form solution of Saxe,
-#   McClelland and Ganguli (2014), and say when that prediction holds;
+#   McClelland and Ganguli (2014), compute when each mode is half learned, and say when that
+#   prediction holds;
 # - measure representations with representational similarity analysis (RSA);
 # - recognise illusory correlations that appear during training;
 # - solve linear regression analytically and compare it with trained networks.
@@ -193,6 +194,17 @@ print(f"inputs {tuple(data.items.shape)} (one-hot item codes), "
 # have to discover to predict the features well? Which items should end up with similar hidden
 # representations?
 #
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# It has to discover the tree: which items share features. Predicting well means
+# representing first what all items share, then what separates animals from plants, then fish
+# from birds and flowers from trees, and finally the individual items. Items close in the tree
+# (goldfish and tuna, rose and daisy) should end up with similar hidden representations.
+#
+# </details>
+#
 # Now train the network from a tiny initialization ($\gamma = 10^{-12}$) with learning rate
 # $\eta = 100$ for 250 epochs (the loss is an average over $8 \times 10{,}000$ numbers, hence the
 # large learning rate).
@@ -211,9 +223,21 @@ show(demos.plot_loss(record.losses, title=f"Training loss (eta = {LR:g}, gamma =
 # $W_2 W_1$ with respect to either factor is proportional to the other factor, which is tiny.)
 # How many drops do you count, and how large is each one?
 #
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# At zero every weight's gradient is a product with the other layer's weights, so near
+# zero all gradients are tiny and the weights grow only exponentially slowly: a plateau. Once a
+# mode has grown enough it feeds its own growth and is learned quickly, the drop. You should see
+# four drops, the first largest: one per group of modes (1, 1, 2 and 4 modes; see Section 2),
+# each removing the part of the loss that its modes explain.
+#
+# </details>
+#
 # ### Interactive demo: loss against learning rate and initialization scale
 #
-# Move the sliders. Each change retrains the network (about a second). Look for the fastest
+# Move the sliders. Each change retrains the network (a few seconds). Look for the fastest
 # reliable setting, and for the range of $\gamma$ in which the steps appear. What happens with a
 # large $\gamma$? With a large $\eta$ and a large $\gamma$?
 
@@ -243,7 +267,9 @@ demos.loss_lr_gamma_widget(data)
 # $s_1 \ge s_2 \ge \dots \ge 0$ on the diagonal of $\Sigma$ say how strongly input direction
 # $\mathbf{v}_\alpha$ is mapped onto output direction $\mathbf{u}_\alpha$. Each term is a
 # **mode**. Unlike an eigendecomposition, the SVD needs neither a square matrix nor a symmetric
-# one, and its two sets of directions are always orthonormal.
+# one, and its two sets of directions are always orthonormal. Applied to a (centred) data
+# matrix, the SVD is principal component analysis: the variance that mode $\alpha$ explains is
+# proportional to $s_\alpha^2$, so the strongest modes carry most of the structure.
 #
 # Saxe, McClelland and Ganguli (2013, 2014) showed that, for whitened inputs and a small
 # initialization, a deep linear network learns the modes of its *data* (the SVD of the
@@ -306,11 +332,20 @@ show(demos.plot_loss_and_modes(record, title="Each drop of the loss is one mode 
 
 # %% [markdown]
 # **Think.** Match the drops of the loss to the singular values. Which modes are learned
-# together, and why might they come in groups of 1, 1, 2 and 4? (Think of the tree: one
-# direction shared by all items, one split into animals and plants, two splits into fish/birds
-# and flowers/trees, four splits into individual items.) Gradient descent learns the strongest
-# mode first.
+# together, and why might they come in groups of 1, 1, 2 and 4?
 #
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# Modes with (nearly) equal singular values are learned at the same time, and gradient
+# descent learns the strongest first. The groups follow the tree: one direction shared by all
+# items (the largest singular value), one that splits animals from plants, two that split fish
+# from birds and flowers from trees (the tree is symmetric, so their singular values are about
+# equal), and four that split the pairs into individual items.
+#
+# </details>
+# #
 # ### Beyond the tutorial: the closed-form trajectory of each mode
 #
 # Saxe, McClelland and Ganguli (2014) solved the learning dynamics exactly under three
@@ -318,8 +353,11 @@ show(demos.plot_loss_and_modes(record, title="Each drop of the loss is one mode 
 #
 # 1. **whitened inputs**: the input covariance $\Sigma^{11} = \frac1P \sum_\mu \mathbf{x}_\mu \mathbf{x}_\mu^\top$ is $c\,I$
 #    (ours: one-hot codes, $c = 1/P = 1/8$);
-# 2. **small, balanced initialization**: the weights start near zero, with each mode's strength
-#    shared equally between the two layers;
+# 2. **small, balanced and aligned initial conditions**: the weights start near zero, each
+#    mode's strength is shared equally between the two layers, and the layers' singular vectors
+#    start *aligned* with the data's (the input directions of $W_1$ with the $\mathbf{v}_\alpha$,
+#    the output directions of $W_2$ with the $\mathbf{u}_\alpha$), so that the modes never
+#    mix;
 # 3. **gradient flow**: the learning rate is small enough that discrete steps follow the
 #    continuous-time equation $\tau \frac{d W_1}{dt} = W_2^\top\left(\Sigma^{31} - W_2 W_1 \Sigma^{11}\right)$
 #    (and the mirror image for $W_2$), with $\Sigma^{31} = \frac1P \sum_\mu \mathbf{y}_\mu \mathbf{x}_\mu^\top$.
@@ -335,17 +373,64 @@ show(demos.plot_loss_and_modes(record, title="Each drop of the loss is one mode 
 #
 # a sigmoid from the initial strength $u_{0,\alpha}$ up to $S_\alpha$, the singular value of the
 # least-squares solution. Its midpoint lies near $t \approx \frac{\tau'}{2S_\alpha}\ln\frac{S_\alpha}{u_{0,\alpha}}$:
-# strong modes are learned first, and a smaller initialization delays every mode by the same
-# *logarithmic* amount. Our random initialization is not balanced, but while the weights are
-# small the difference between the two layers' projections dies out and their sum grows, so the
+# strong modes are learned first, and making the initialization $k$ times smaller delays mode
+# $\alpha$ by $\frac{\tau'}{2S_\alpha}\ln k$ epochs, a delay that grows only *logarithmically*
+# with $k$ but is longer for weak modes than for strong ones. Our random initialization is
+# neither balanced nor aligned, but while the weights are small the difference between the two
+# layers' projections dies out, their sum grows, and the growing modes align themselves, so the
 # effective start is $u_{0,\alpha} = \lVert W_1 \mathbf{v}_\alpha + W_2^\top \mathbf{u}_\alpha \rVert^2 / 4$,
 # computed from the actual initial weights. `helpers.deep_linear.theory.saxe_parameters`
 # derives $S_\alpha$, $\tau'$ and $u_{0,\alpha}$; `demos.saxe_comparison` trains a fresh network
 # and returns the prediction alongside (dashed lines).
+#
+# ### Exercise 2.2: `saxe_half_time(s, tau, u0)`
+#
+# When is a mode half learned? Write `saxe_half_time(s, tau, u0)`, which returns the time $t$
+# at which the closed form $u(t)$ above, with strength $s$ ($S_\alpha$), time constant `tau`
+# ($\tau'$) and initial strength `u0`, reaches **exactly** half its final value, $u(t) = s/2$.
+# Solve the equation by hand first (it takes three lines), then code the result with `math` or
+# `numpy`. Assume $u_0 < s/2$. The demo below prints your half times beside the simulation's.
+
+# %% nbgrader={"grade": false, "grade_id": "saxe_half_time", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def saxe_half_time(s, tau, u0):
+    """Time at which u(t) = s e^{2st/tau} / (e^{2st/tau} - 1 + s/u0) reaches s / 2.
+
+    Args:
+        s: the mode's final strength (a positive number).
+        tau: the time constant (in epochs).
+        u0: the mode's initial strength, 0 < u0 < s / 2.
+
+    Returns:
+        the half time, in the units of tau.
+    """
+    ### BEGIN SOLUTION
+    # s/2 (e^x - 1 + s/u0) = s e^x  gives  e^x = s/u0 - 1, with x = 2 s t / tau.
+    return tau / (2 * s) * math.log(s / u0 - 1)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_saxe_half_time", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from helpers.deep_linear import checks
+
+checks.self_check("saxe_half_time", saxe_half_time)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("saxe_half_time", saxe_half_time)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Now the whole comparison: the simulation (solid) and the closed form (dashed), and the epoch
+# at which each mode reaches half its final value, in the simulation, on the predicted curves
+# (rounded up to whole epochs) and from your `saxe_half_time`.
 
 # %%
+half_time = EXERCISES.implementation("saxe_half_time", globals())
 demos.saxe_demo(
-    data, lr=100.0, gamma=1e-12, n_epochs=250, title="eta = 100: simulation and closed form"
+    data,
+    lr=100.0,
+    gamma=1e-12,
+    n_epochs=250,
+    title="eta = 100: simulation and closed form",
+    half_time=half_time,
 )
 
 # %% [markdown]
@@ -367,22 +452,38 @@ demos.saxe_demo(
 # prediction fail? Try (in your head, or with `demos.saxe_comparison`) a large $\gamma$: the
 # initialization is then neither small nor balanced.
 #
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# Any broken assumption: a large $\gamma$ starts far from zero, unbalanced and unaligned,
+# so the modes mix and there is no plateau to predict; inputs that are not whitened couple the
+# modes through the input covariance; a nonlinearity or more layers change the equations (more
+# layers give sharper transitions, still with a closed form for balanced starts).
+#
+# </details>
+#
 # ## 3. Representational similarity analysis
 #
 # *Time: about 20 minutes.*
 #
 # Is the first mode really "everything shares this", the second "animals versus plants", and so
-# on? Representational similarity analysis (RSA) answers such questions by comparing the hidden
-# activities that different inputs cause. If the hidden activities of the $P$ items are the rows
-# of $H \in \mathbb{R}^{P \times N_\text{hid}}$, the **representational similarity matrix** holds
-# all their dot products,
+# on? Representational similarity analysis (RSA) answers such questions by looking at how
+# similar the hidden activities that different inputs cause are. If the hidden activities of the
+# $P$ items are the rows of $H \in \mathbb{R}^{P \times N_\text{hid}}$, the **representational
+# similarity matrix** holds all their dot products,
 #
 # $$
 # \text{RSM} = H H^\top, \qquad \text{RSM}_{ij} = \mathbf{h}_i \cdot \mathbf{h}_j .
 # $$
 #
 # Items the network treats alike get a large entry; a representation that knows only "animal or
-# plant" shows two blocks.
+# plant" shows two blocks. RSA proper then *compares* such matrices: those of two layers, two
+# networks, or a network and brain recordings, typically by correlating their entries above the
+# diagonal, which works even when the representations have different sizes. Similarity is often
+# measured by cosine similarity or correlation rather than the raw dot product, so that the
+# overall size of the activities does not count; we keep dot products, whose growth shows the
+# modes being learned.
 #
 # ### Exercise 3: `ex_net_rsm(h)`
 #
@@ -434,6 +535,16 @@ demos.svd_rsa_explorer(data)
 # **Think.** A network without a hidden layer learns the same final map (Section 6). Does it
 # have a representation to analyse? What does depth add, if not expressive power?
 #
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# No: its only activities are the inputs (fixed one-hot codes, all equally dissimilar) and
+# the outputs. Depth adds an internal representation that is learned, and learning dynamics with
+# plateaus and stages: coarse-to-fine structure, in the order of the data's singular values.
+#
+# </details>
+#
 # ## 4. Illusory correlations
 #
 # *Time: about 20 minutes.*
@@ -474,7 +585,18 @@ demos.illusion_demo(
 # name, and the item whose prediction you want to watch. The example given: all other creatures
 # "cannot speak", the parrot can. Think of medical, natural or social examples: where could a
 # model that learns categories first mislead the people who rely on it?
-
+#
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# Examples: a drug that works for most of a class of patients but is harmful for one
+# subgroup; a bird that cannot fly (penguin, ostrich); a loan applicant judged by the average of
+# a neighbourhood. A model stopped early, or trained on too few examples of the exception, applies
+# the category's rule to the individual, and the people it misjudges are the exceptions.
+#
+# </details>
+#
 # %%
 my_items = ["goldfish", "tuna", "robin", "parrot", "rose", "daisy", "pine", "oak"]  # edit
 my_feature = [1, 1, 1, -1, 1, 1, 1, 1]  # edit: one value per item, +1 yes, -1 no
@@ -493,9 +615,10 @@ demos.illusion_demo(
 #   initialization, the loss shows plateaus and sudden drops.
 # - The **SVD** of the total map splits learning into independent **modes**; gradient descent
 #   learns strong modes (large singular values of the data) first. For whitened inputs, small
-#   balanced initialization and small steps, each mode follows the closed-form sigmoid of Saxe,
-#   McClelland and Ganguli, with a time constant set by the learning rate and the data scaling,
-#   and a delay that grows with the logarithm of $1/\text{initial scale}$.
+#   balanced and aligned initial conditions and small steps, each mode follows the closed-form
+#   sigmoid of Saxe, McClelland and Ganguli, with a time constant set by the learning rate and
+#   the data scaling; its half time is $\frac{\tau'}{2S}\ln\left(\frac{S}{u_0} - 1\right)$, a
+#   delay that grows with the logarithm of $1/\text{initial scale}$.
 # - **RSA** shows the representation forming coarse-to-fine: the tree's broad splits appear in
 #   the hidden layer before its fine ones.
 # - A network stopped on a plateau can hold **illusory correlations**: category-level beliefs
@@ -505,8 +628,10 @@ demos.illusion_demo(
 #
 # *Time: about 20 minutes.*
 #
-# Regression models how dependent variables (outputs) depend on independent variables
-# (inputs or features). In **multivariate linear regression** a weight matrix
+# Regression models how dependent variables (outputs, responses) depend on independent
+# variables (inputs, features, also called **predictors**). With one output and several
+# predictors it is **multiple** regression; with several outputs, as here, it is
+# **multivariate** regression. In multivariate linear regression a weight matrix
 # $W \in \mathbb{R}^{N_\text{out} \times N_\text{in}}$ maps each input $\mathbf{x}$ to a
 # prediction $\hat{\mathbf{y}} = W\mathbf{x}$ (an affine map adds a bias, which we leave out
 # here as in our networks). Stacking the $P$ samples as columns gives

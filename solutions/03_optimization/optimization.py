@@ -27,7 +27,7 @@
 #
 # 1. explain why following the gradient beats random search in high dimensions, and write a
 #    gradient descent update with PyTorch's autograd;
-# 2. recognise poor conditioning, implement momentum, and choose its step size and momentum
+# 2. recognise poor conditioning, implement momentum, and compute its step size and momentum
 #    coefficient from the curvature of a quadratic;
 # 3. describe how overparameterization makes non-convex training more reliable;
 # 4. implement IID minibatch sampling and reason about batch size under a time budget;
@@ -36,8 +36,9 @@
 #
 # **Time estimate:** about 3 hours for sections 1 to 9; the bonus takes about 40 more minutes.
 #
-# **Exercises** (autograded): `gradient_update` (section 3), `momentum_update` (section 4),
-# `sample_minibatch` (section 6) and `rmsprop_update` (section 7). Replace
+# **Exercises** (autograded): `gradient_update` (section 3), `momentum_update` and
+# `momentum_hyperparameters` (section 4), `sample_minibatch` (section 6) and `rmsprop_update`
+# (section 7). Replace
 # `raise NotImplementedError()` in each exercise cell with your code and run the test cell below
 # it: it prints a friendly line when your answer is right. The grader runs more tests than you
 # see. Demos that use an exercise fall back to a reference implementation, with a one-line
@@ -65,7 +66,7 @@ from helpers.device import set_device, set_seed
 from helpers.models import MLP, parameter_count
 from helpers.optimization import demos
 from helpers.optimization.checks import EXERCISES
-from helpers.optimization.landscape import LossSlice, curvature_at, newton_optimum
+from helpers.optimization.landscape import LossSlice, Quadratic, curvature_at, newton_optimum
 from helpers.optimization.rules import gradient_descent
 from helpers.widgets import grading_mode, show
 
@@ -100,6 +101,17 @@ DEVICE = set_device()
 # an unexpected result: a metric at work that people learned to game, a grading scheme that
 # rewarded memorising over understanding, a game whose high score could be reached by a bug.
 # What did the objective measure, and what did it miss?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# Typical examples: a call centre measured on call length hangs up on hard calls; students
+# graded on keyword coverage learn keywords; a game-playing agent rewarded for points loops
+# forever collecting a respawning bonus. In each case the objective measured something easy to
+# count that usually goes with the goal, and missed the goal itself; optimizing hard enough
+# separates the two.
+#
+# </details>
 
 # %% [markdown]
 # ## Section 2: Case study: an MLP for image classification
@@ -152,7 +164,9 @@ show(demos.plot_digits(X, y, count=3))
 # $$
 #
 # Row $k$ of $W$ is a *filter* for class $k$: the class score is the dot product of the image
-# with that filter. The `MLP` class lives in `helpers.models`; open it to see its few lines.
+# with that filter. In the vocabulary of regression, the 784 pixels are the *predictors* (inputs,
+# features) and the class scores the responses: with one response this would be *multiple*
+# regression (several predictors), with several responses, as here, *multivariate* regression. The `MLP` class lives in `helpers.models`; open it to see its few lines.
 
 # %%
 model = MLP(in_dim=784, out_dim=10, hidden_dims=[]).to(DEVICE)
@@ -185,8 +199,11 @@ print(f"Loss of the untrained model: {loss_fn(model(X), y).item():.3f} "
 #
 # Looking at a model's weights can show what it has learned. Below we train a copy of the
 # linear model for 200 full-batch steps (with the Adam optimizer, which you will meet in
-# section 7) and draw each class's filter as an image. Dark pixels raise the class's score,
-# light ones lower it: many filters look like a blurry version of their digit.
+# section 7) and draw each class's filter as an image: dark pixels are positive weights, light
+# ones negative. A positive weight raises the class's score only where the input is *inked*
+# (strokes are positive after normalization); on the background, which is slightly negative
+# after normalization, it lowers the score a little. Many filters look like a blurry version of
+# their digit.
 
 # %%
 set_seed(SEED)
@@ -270,8 +287,9 @@ checks.hidden_check("gradient_update", gradient_update)
 # ### Comparing updates: random directions versus the gradient
 #
 # For two models, the untrained one and the partially trained one, we measure the change in
-# loss after 100 random steps (Gaussian noise of standard deviation 0.01 added to every
-# parameter) and after one gradient step with $\eta = 0.01$. Negative changes are improvements.
+# loss after 100 one-step random perturbations (each adds fresh Gaussian noise of standard
+# deviation 0.01 to every parameter of the same starting model) and after one gradient step with
+# $\eta = 0.01$. Negative changes are improvements.
 
 # %%
 gradient_step = EXERCISES.implementation("gradient_update", globals())
@@ -286,10 +304,28 @@ show(demos.plot_loss_changes(changes))
 # %% [markdown]
 # ### Think! 3: gradient descent versus random search
 #
-# * Which method improves the loss more reliably? Why do about half of the random directions
-#   make things *worse*?
+# * Which method improves the loss more reliably? Why do *more than half* of the random
+#   directions make things worse (about 80% at initialization, and all of them for the
+#   partially trained model)?
 # * The gradient step helps much less for the partially trained model. Why might that be, and
 #   what does it suggest about the step size as training goes on?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# A random perturbation $\sigma z$, $z \sim \mathcal{N}(0, I)$, changes the loss by about
+# $\sigma \nabla\mathcal{L}^\top z + \tfrac12 \sigma^2 z^\top H z$. The first (linear) term is
+# as likely to be negative as positive: alone, it would make half of the directions go uphill.
+# The second, curvature, term is on average $\tfrac12\sigma^2 \operatorname{tr} H > 0$ for our
+# convex loss (all eigenvalues of $H$ are $\ge 0$), and summed over 7,850 dimensions it is not
+# small: it shifts every change uphill. After partial training the gradient is smaller, the
+# linear term shrinks and the curvature term wins everywhere. The gradient step picks the one
+# direction where the linear term is most negative, so it improves the loss reliably. It helps
+# less after partial training because the gradient is smaller near a minimum, so a step of the
+# same $\eta$ moves less, and the curvature term eats part of the gain: the step size that
+# suits the start of training need not suit its end (learning-rate schedules adapt it).
+#
+# </details>
 
 # %% [markdown]
 # ## Section 4: Poor conditioning
@@ -301,7 +337,7 @@ show(demos.plot_loss_changes(changes))
 # gradient descent struggles on it: a step size small enough for the sensitive directions is
 # too small for the flat ones.
 #
-# To see this, we freeze every parameter of the untrained linear model except two: one weight
+# To look at a real loss, we freeze every parameter of the untrained linear model except two: one weight
 # $u = W_{0,378}$ of class 0's filter (pixel 378 lies near the centre of the image) and the bias
 # $v = b_7$ of class 7. The loss becomes a function $\mathcal{L}(u, v)$ of two numbers that we can
 # draw. `LossSlice` evaluates it on a whole grid at once, and we find its minimum exactly with
@@ -337,6 +373,22 @@ show(demos.plot_momentum_vs_gd({"Gradient descent": gd_path}, optimum, grid))
 # The two coordinates approach the optimum at very different speeds. On a log scale a
 # straight line means the error shrinks by the same factor each step (linear convergence), and
 # the slope of each line is set by the curvature in that direction.
+#
+# ### Think! 4.1: predict before you code
+#
+# Momentum, defined below, adds a fraction $\beta$ of the previous step to the current one.
+# Before writing it, predict: on this slice, with the same $\eta = 0.1$, will the slow
+# coordinate converge faster or slower with $\beta = 0.9$? Will the path stay as smooth?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# Faster: along the flat direction the gradients keep pointing the same way, so the steps add
+# up to about $\eta / (1 - \beta) = 10$ times the plain step. But not as smooth: along the
+# steep direction the accumulated velocity overshoots, and the path swings around the valley
+# floor before settling.
+#
+# </details>
 #
 # ### Coding exercise 4: momentum
 #
@@ -412,42 +464,99 @@ checks.hidden_check("momentum_update", momentum_update)
 #   \beta = \left(\frac{\sqrt{\kappa} - 1}{\sqrt{\kappa} + 1}\right)^2,
 #   $$
 #
-#   shrinks it by $\frac{\sqrt{\kappa} - 1}{\sqrt{\kappa} + 1}$ per step: for $\kappa = 100$
-#   that is 0.82 instead of 0.98, about ten times fewer steps.
+#   shrinks it by $\frac{\sqrt{\kappa} - 1}{\sqrt{\kappa} + 1}$ per step *asymptotically*: this is
+#   the rate after many steps (the spectral radius of the iteration); over the first steps the
+#   error can even grow for a while. For $\kappa = 100$ that is 0.82 instead of 0.98, about ten
+#   times fewer steps: momentum needs about $\sqrt{\kappa}$ rather than $\kappa$ steps per
+#   digit of accuracy.
 #
-# Let us compute these numbers for our slice.
+# ### Coding exercise 4.2: momentum's hyperparameters from the curvature
+#
+# Write `momentum_hyperparameters(eigenvalues)`, which takes the Hessian's eigenvalues (a list
+# or array of positive numbers, **in any order**) and returns the tuple
+# `(condition_number, gd_step, momentum_lr, momentum_beta)`: $\kappa$, gradient descent's best
+# step $2/(L+\mu)$, and Goh's $\eta$ and $\beta$ above. Plain Python (`math.sqrt`) or numpy
+# are both fine.
+
+# %% nbgrader={"grade": false, "grade_id": "momentum_hyperparameters", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def momentum_hyperparameters(eigenvalues):
+    """Condition number, gradient descent's best step, and Goh's momentum step and beta.
+
+    Args:
+        eigenvalues: the Hessian's eigenvalues (positive numbers, in any order).
+
+    Returns:
+        (condition_number, gd_step, momentum_lr, momentum_beta) as four floats.
+    """
+    ### BEGIN SOLUTION
+    largest, smallest = max(eigenvalues), min(eigenvalues)
+    kappa = largest / smallest
+    gd_step = 2 / (largest + smallest)
+    momentum_lr = (2 / (largest**0.5 + smallest**0.5)) ** 2
+    momentum_beta = ((kappa**0.5 - 1) / (kappa**0.5 + 1)) ** 2
+    return kappa, gd_step, momentum_lr, momentum_beta
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_momentum_hyperparameters", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from helpers.optimization import checks
+
+checks.self_check("momentum_hyperparameters", momentum_hyperparameters)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("momentum_hyperparameters", momentum_hyperparameters)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Let us compute these numbers for our slice, with your function.
 
 # %%
-curvature = curvature_at(loss_slice, optimum)
-print(f"Hessian eigenvalues at the optimum: mu = {curvature.smallest:.4f}, "
-      f"L = {curvature.largest:.4f}")
-print(f"Condition number kappa = L / mu = {curvature.condition_number:.2f}")
-print(f"Gradient descent: best step 2/(L+mu) = {curvature.gd_step:.2f}, "
-      f"error factor per step {curvature.gd_rate:.3f}")
-print(f"Momentum (Goh 2017): step {curvature.momentum_step:.2f}, "
-      f"beta = {curvature.momentum_beta:.3f}, error factor per step {curvature.momentum_rate:.3f}")
+hyperparameters = EXERCISES.implementation("momentum_hyperparameters", globals())
+slice_eigenvalues = curvature_at(loss_slice, optimum).eigenvalues
+kappa, gd_step, momentum_lr, momentum_beta = hyperparameters(slice_eigenvalues)
+print(f"Hessian eigenvalues at the optimum: {slice_eigenvalues[0]:.4f}, {slice_eigenvalues[1]:.4f}")
+print(f"Condition number kappa = {kappa:.2f}")
+print(f"Gradient descent: best step 2/(L+mu) = {gd_step:.2f}")
+print(f"Momentum (Goh 2017): step {momentum_lr:.2f}, beta = {momentum_beta:.3f}")
 
 # %% [markdown]
 # Two lessons are already visible. The curvature here is small, so the step sizes that theory
 # recommends are *far* larger than the $\eta = 0.1$ used above: much of gradient descent's
-# slowness came from timid steps, not only from conditioning. And because this slice is only
-# mildly ill-conditioned, the recommended momentum is small. Theory for quadratics describes
-# behaviour near the optimum; far from it, where the loss is not quadratic, large steps can
-# behave differently. Try it in the demo.
+# slowness came from timid steps, not from conditioning. And this slice is only mildly
+# ill-conditioned: $\kappa \approx 3.8$ at its optimum, so $\sqrt{\kappa}$ and $\kappa$ are
+# close and momentum has little to gain.
 #
+# Real networks have condition numbers in the thousands and more, but they cannot be drawn. To
+# *see* poor conditioning, we put beside the slice a two-parameter quadratic bowl,
+# `Quadratic`, whose Hessian has eigenvalues $L = 1$ and $\mu = 0.01$ ($\kappa = 100$), with its
+# long valley tilted so that both coordinates feel the steep and the flat direction.
+
+# %%
+bowl = Quadratic(condition_number=100.0)
+bowl_optimum = newton_optimum(bowl)
+bowl_eigenvalues = curvature_at(bowl, bowl_optimum).eigenvalues
+kappa, gd_step, momentum_lr, momentum_beta = hyperparameters(bowl_eigenvalues)
+print(f"Bowl: kappa = {kappa:.0f}; gradient descent's best step {gd_step:.2f}; "
+      f"momentum: step {momentum_lr:.2f}, beta = {momentum_beta:.2f}")
+
+# %% [markdown]
 # ### Interactive demo 4: momentum versus gradient descent
 #
-# Both methods start from $(2.5, 3.7)$ with the same learning rate. Move the sliders (the
-# learning rate is on a log scale), or press the button to use the recommended values above.
+# Both methods start from $(2.5, 3.7)$ on the bowl with the same learning rate. Move the
+# sliders (the learning rate is on a log scale), or press the button to use the values your
+# `momentum_hyperparameters` recommends. Under the figure, each method's number of iterations
+# to bring both coordinates within $10^{-2}$ of the optimum (for good) is printed.
 #
-# 1. With $\eta = 0.1$, find a $\beta$ that brings both coordinates within $10^{-2}$ of the
-#    optimum in fewer than 100 iterations.
-# 2. Press the button. How many iterations do the methods need now? What happens if you double
-#    the learning rate from there?
+# 1. With $\eta = 1$, find a $\beta$ that brings both coordinates within $10^{-2}$ of the
+#    optimum in fewer than 100 iterations. (With $\beta = 0$, gradient descent, it takes more
+#    than 500.)
+# 2. Press the button. How many iterations does momentum need now? What does gradient descent
+#    do at that step size, and what happens to momentum if you double the learning rate?
 
 # %%
 momentum_step = EXERCISES.implementation("momentum_update", globals())
-demos.momentum_widget(loss_slice, optimum, curvature, gradient_step, momentum_step);
+demos.momentum_widget(
+    bowl, bowl_optimum, bowl_eigenvalues, gradient_step, momentum_step, hyperparameters
+);
 
 # %% [markdown]
 # ### Think! 4: momentum and oscillations
@@ -455,6 +564,23 @@ demos.momentum_widget(loss_slice, optimum, curvature, gradient_step, momentum_st
 # * How does this example show poor conditioning? How does momentum help with it?
 # * Do you see oscillations for some settings? Where do they come from, and why can a method
 #   that oscillates still converge faster?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# The bowl is 100 times steeper across its valley than along it. A step size small enough for
+# the steep direction ($\eta < 2/L = 2$) moves along the valley floor by at most a fraction
+# $\eta\mu \le 0.02$ of the remaining distance per step: gradient descent at its best step
+# needs about 300 iterations. Momentum lets the consistent gradients along the valley build
+# up speed, while the alternating gradients across it cancel: with the recommended settings it
+# needs about 50 iterations. Oscillations come from the velocity carrying the iterate past the
+# valley floor; the recommended $\beta$ makes the iteration's modes complex with modulus
+# $\sqrt{\beta} = 0.82$ in *every* direction, so the path spirals in, yet the error along the
+# slow direction shrinks by 0.82 per step instead of 0.98. At twice the recommended step,
+# the steep direction is beyond momentum's stability limit $\eta < 2(1+\beta)/L$ and the run
+# diverges; gradient descent already diverges at the recommended step, which exceeds $2/L$.
+#
+# </details>
 
 # %% [markdown]
 # ## Section 5: Non-convexity
@@ -465,10 +591,22 @@ demos.momentum_widget(loss_slice, optimum, curvature, gradient_step, momentum_st
 # saddle points and flat regions, and where gradient descent ends up depends on where it
 # starts. From here on, all our problems are non-convex.
 #
+# One dimension already shows the difference. $f(x) = x^2 + 2x + 1 = (x+1)^2$ is convex: from
+# any start, gradient descent with a small enough step reaches its only minimum, $x = -1$.
+# $g(x) = x^4 + x^3 - 2x^2 - 2x$ is not: it has two local minima of different depths, and the
+# one gradient descent finds depends on the starting point.
+
+# %%
+show(demos.plot_convex_vs_nonconvex())
+
+# %% [markdown]
 # Yet in practice large networks train remarkably reliably. One reason is
 # **overparameterization**: networks with many more parameters than strictly needed tend to
 # have losses whose local minima are nearly all as good as the global one, and that are easier
-# to descend.
+# to descend (Choromanska et al., *The loss surfaces of multilayer networks*, AISTATS 2015;
+# for very wide networks gradient descent provably reaches zero training loss: Du et al.,
+# *Gradient descent finds global minima of deep neural networks*, ICML 2019, and Jacot et al.,
+# *Neural tangent kernel*, NeurIPS 2018).
 #
 # ### Interactive demo 5: overparameterization to the rescue
 #
@@ -488,6 +626,18 @@ demos.overparameterization_widget(X, y, gradient_step);
 # * Wider and deeper networks reach low loss faster here, and their copies disagree less. Why
 #   might that be?
 # * What are the drawbacks of dealing with non-convexity by making models bigger?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# With more parameters there are more directions to descend in: a point that is a local
+# minimum in a few dimensions is rarely one in all of them, and many different parameter
+# settings fit the data, so each copy finds one nearby. Wide networks also stay close to their
+# initialization, where the loss behaves almost like a convex one. The drawbacks: more
+# computation and memory per step, more data or regularization needed to avoid overfitting, and
+# models that are harder to interpret and costlier to deploy.
+#
+# </details>
 
 # %% [markdown]
 # ## Section 6: Full gradients are expensive
@@ -517,16 +667,18 @@ demos.computation_time_widget(X_all, y_all);
 # ### Coding exercise 6: minibatch sampling
 #
 # The full-data loss is an average over examples, so its gradient is an average too. If we pick
-# $B$ indices $i_1, \dots, i_B$ **independently and uniformly at random** (IID), the average of
-# their gradients is an *unbiased* estimate of the full gradient,
+# $B$ indices $i_1, \dots, i_B$ **independently and uniformly at random** (IID: with
+# replacement), the average of their gradients is an *unbiased* estimate of the full gradient,
 #
 # $$
 # \mathbb{E}\left[\frac{1}{B}\sum_{b=1}^{B} \nabla \ell_{i_b}(w)\right]
 # = \frac{1}{N}\sum_{n=1}^{N} \nabla \ell_n(w) = \nabla \mathcal{L}(w),
 # $$
 #
-# at a cost that depends on $B$, not $N$. Gradient descent with such estimates is
-# *stochastic gradient descent* (SGD).
+# at a cost that depends on $B$, not $N$. Sampling *without* replacement is unbiased too (every
+# example is equally likely to be in the batch), but its draws are not independent: once an
+# example is drawn it cannot be drawn again, which slightly lowers the estimate's variance.
+# Gradient descent with such estimates is *stochastic gradient descent* (SGD).
 #
 # Write `sample_minibatch(input_data, target_data, num_points)`, returning
 # `(batch_inputs, batch_targets)`: `num_points` examples drawn uniformly at random, each call a
@@ -591,7 +743,12 @@ demos.minibatch_widget(X_all, y_all, gradient_step, minibatch);
 # the optimizer the learning rate, the batch size and the momentum. Here we look at methods
 # that tune part of this themselves: they give **each parameter its own effective step size**,
 # adapted to the size of its recent gradients. That directly attacks poor conditioning, where
-# one step size cannot suit every direction.
+# one step size cannot suit every direction. The first was **Adagrad** (Duchi, Hazan and
+# Singer, 2011), which divides by the square root of the *sum* of all past squared gradients,
+# so that its steps only ever shrink; **RMSprop** (Hinton, 2012) replaces the sum by a moving
+# average; **Adam** (Kingma and Ba, 2015) adds a moving average of the gradients; **AMSGrad**
+# (Reddi, Kale and Kumar, 2018) keeps the running maximum of Adam's second moment, which
+# repairs cases where Adam does not converge.
 #
 # ### Coding exercise 7: RMSprop
 #
@@ -608,7 +765,10 @@ demos.minibatch_widget(X_all, y_all, gradient_step, minibatch);
 # All operations are *elementwise*: the square, the square root and the division apply to each
 # entry separately. Parameters with consistently large gradients get smaller steps, those with
 # small gradients larger ones. The small $\epsilon$ (for example $10^{-8}$) keeps the division
-# safe where $v$ is tiny; note that here it sits *inside* the square root.
+# safe where $v$ is tiny; note that here it sits *inside* the square root. PyTorch's
+# `torch.optim.RMSprop` puts it outside, dividing by $\sqrt{v_{t+1}} + \epsilon$, and its
+# default decay is $\alpha = 0.99$ (we use 0.8 in the demos): the two agree for
+# $\epsilon = 0$.
 #
 # Write `rmsprop_update(loss, params, grad_sq, lr, alpha, epsilon)`. `grad_sq` holds one moving
 # average per parameter, owned by the caller: **update it in place**, as with the velocities
@@ -650,7 +810,12 @@ checks.hidden_check("rmsprop_update", rmsprop_update)
 # ### Interactive demo 7: comparing optimizers
 #
 # Now compare SGD, momentum ($\beta = 0.9$) and RMSprop ($\alpha = 0.8$), all with your code,
-# and PyTorch's `torch.optim.Adam`, which combines momentum with RMSprop-style scaling (and
+# and Adam, written as a rule in the style of notebook 04 (it gives the same steps as PyTorch's
+# `torch.optim.Adam`). Adam divides by the square root of an RMSprop-style
+# average of squared gradients, and replaces the gradient by its first moment
+# $m_{t+1} = \beta_1 m_t + (1 - \beta_1) \nabla\mathcal{L}(w_t)$: a *dampened* running average,
+# whose $(1 - \beta_1)$ factor keeps it at the scale of one gradient, unlike the heavy-ball
+# velocity, which sums past gradients and grows to about $1/(1-\beta)$ times one (Adam also
 # corrects the bias of both averages in early steps). All four start from the same MLP with two
 # hidden layers of 100 units and use the same learning rate and minibatches of the same size.
 
@@ -675,6 +840,20 @@ demos.compare_optimizers_widget(
 # ### Think! 7.2: loss function and optimization
 #
 # Can you think of other ways of giving an optimizer more information about the loss?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# *Think! 7.1.* Adam and RMSprop usually work over a wider range of learning rates than SGD,
+# because their per-parameter scaling undoes differences in gradient size; SGD and momentum
+# need their learning rate tuned more finely, and momentum diverges first when it is too
+# large. *Think! 7.2.* Second-order information: Newton's method or quasi-Newton methods
+# (L-BFGS) estimate the curvature; natural-gradient methods and K-FAC approximate it per layer;
+# larger batches give less noisy gradients; line searches evaluate the loss at several points
+# along a direction; and normalization or a better parameterization changes the loss itself
+# so that it is better conditioned.
+#
+# </details>
 
 # %% [markdown]
 # ## Section 8: Ethical concerns
@@ -704,6 +883,17 @@ demos.compare_optimizers_widget(
 #   optimize? What does that objective neglect, and who bears the cost?
 # * How would you check whether a digit classifier serves all groups of writers equally well?
 #   What would you need to measure that the average loss does not show?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# A feed plausibly optimizes engagement (clicks, watch time); it neglects accuracy and the
+# long-term well-being of users, and the cost falls on them and on the people its content is
+# about. For the digit classifier: record who wrote each digit (or a proxy such as the school
+# or the country), and report the loss and accuracy *per group*, especially the worst group's,
+# with enough examples per group for the numbers to mean something.
+#
+# </details>
 
 # %% [markdown]
 # ## Section 9: Summary
@@ -713,8 +903,9 @@ demos.compare_optimizers_widget(
 # * In high dimensions random search is hopeless; the gradient gives a reliable descent
 #   direction, and autograd computes it.
 # * Poor conditioning slows gradient descent. Momentum accumulates past gradients and, with
-#   step size and $\beta$ chosen from the curvature, needs about $\sqrt{\kappa}$ rather than
-#   $\kappa$ steps per digit of accuracy.
+#   step size and $\beta$ chosen from the curvature, needs asymptotically about $\sqrt{\kappa}$
+#   rather than $\kappa$ steps per digit of accuracy (on the $\kappa = 100$ bowl: about 50
+#   iterations instead of 300).
 # * Non-convex losses depend on the starting point; overparameterized networks are easier and
 #   more reliable to train.
 # * Full gradients are expensive. IID minibatches give unbiased gradient estimates at a fixed
@@ -794,9 +985,29 @@ else:
 # training accuracy, the validation loss or accuracy? Why? What goes wrong if you tune on the
 # test set?
 #
+# <details>
+# <summary>A model answer</summary>
+#
+# The validation accuracy (or loss), because it estimates how the model does on data it has
+# not seen, which is what we care about; the training numbers reward memorising. Tuning on the
+# test set makes it part of the training process: the choices fit its particular examples, and
+# its score no longer estimates performance on new data (it is optimistic).
+#
+# </details>
+#
 # ### Evaluation
 #
 # Finally, both models meet examples they have never seen. Which one would you choose?
+#
+# <details>
+# <summary>A model answer</summary>
+#
+# The one with the better *validation* score, chosen before looking at the test set; the test
+# score then tells how well it will do on new data. A model with a much higher training than
+# test accuracy overfits; between two models with similar test scores, prefer the smaller or
+# cheaper one.
+#
+# </details>
 
 # %%
 benchmark_model, benchmark_report = load_benchmark(DEVICE)
