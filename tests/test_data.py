@@ -12,7 +12,7 @@ from helpers.data import load_mnist
 def offline_mnist(tmp_path_factory):
     """MNIST as a machine without network access and without a cached download sees it."""
     empty_root = tmp_path_factory.mktemp("no-mnist")
-    return load_mnist(root=empty_root, download=False)
+    return load_mnist(full=True, root=empty_root, download=False)
 
 
 def test_offline_fallback_uses_the_committed_real_mnist_subset(offline_mnist, capsys):
@@ -23,9 +23,19 @@ def test_offline_fallback_uses_the_committed_real_mnist_subset(offline_mnist, ca
 
 
 def test_loader_tells_in_one_line_which_source_it_used(tmp_path, capsys):
-    load_mnist(root=tmp_path, download=False)
+    load_mnist(full=True, root=tmp_path, download=False)
     output = capsys.readouterr().out
     assert output.count("\n") == 1 and "offline subset" in output
+    assert "torchvision MNIST unavailable" in output
+
+
+def test_the_committed_subset_is_the_default_so_quoted_numbers_hold(tmp_path, monkeypatch):
+    def no_torchvision(*arguments):
+        raise AssertionError("the default must not ask torchvision")
+
+    monkeypatch.setattr(data.mnist, "_torchvision_mnist", no_torchvision)
+    train_set, test_set = load_mnist()
+    assert (len(train_set), len(test_set)) == (8_000, 2_000)
 
 
 def test_images_and_targets_have_tutorial_shapes_and_dtypes(offline_mnist):
@@ -50,8 +60,8 @@ def test_images_are_normalized_with_training_statistics(offline_mnist):
 
 
 def test_offline_split_is_deterministic_and_disjoint(tmp_path):
-    first_train, first_test = load_mnist(root=tmp_path, download=False)
-    second_train, _ = load_mnist(root=tmp_path, download=False)
+    first_train, first_test = load_mnist()
+    second_train, _ = load_mnist()
     assert torch.equal(first_train.data, second_train.data)
     train_rows = {row.numpy().tobytes() for row in first_train.data[:500]}
     assert not train_rows & {row.numpy().tobytes() for row in first_test.data}
