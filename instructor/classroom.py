@@ -184,8 +184,15 @@ def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
     """
     released = nbformat.read(release_notebook, as_version=4)
     student = nbformat.read(submission, as_version=4)
-    by_id = {_grade_id(cell): index for index, cell in enumerate(student.cells) if _grade_id(cell)}
     notes: list[str] = []
+    # A graded cell the release does not have (pasted from elsewhere, or forged) would make
+    # nbgrader reject the whole notebook: it becomes an ordinary cell.
+    known = {_grade_id(cell) for cell in released.cells if _grade_id(cell)}
+    for cell in student.cells:
+        if "nbgrader" in cell.get("metadata", {}) and _grade_id(cell) not in known:
+            notes.append(f"ignored unknown cell {_grade_id(cell) or '(no grade_id)'}")
+            del cell.metadata["nbgrader"]
+    by_id = {_grade_id(cell): index for index, cell in enumerate(student.cells) if _grade_id(cell)}
     previous_id = None
     for cell in released.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})

@@ -75,7 +75,10 @@ def command(
     are shared read-write (give each sandbox its own); ``environment`` replaces the whole
     environment.
     """
-    arguments = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+    # bwrap itself starts with an empty environment: its own process is PID 1 inside the
+    # sandbox, and /proc/1/environ would show the grader's environment to the student's code.
+    bwrap = shutil.which("bwrap") or "bwrap"
+    arguments = ["env", "-i", bwrap, "--unshare-all", "--die-with-parent", "--new-session"]
     # The fresh /tmp, /proc and /dev first: later mounts land on top of them (the course or
     # the grader's job folders may themselves live under /tmp).
     arguments += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]

@@ -74,15 +74,48 @@ def _shortcut_message(exercise: str, what: str) -> str:
 
 
 class _RefuseImports(importlib.abc.MetaPathFinder):
-    """Refuse to import the reference modules (the sandbox also hides their files)."""
+    """Refuse to import the reference modules (the sandbox also hides their files), and any
+    not yet imported module under ``refused`` (other notebooks' packages, the submodules of a
+    forbidden module that its disabling pass did not see)."""
 
     def __init__(self, exercise: str) -> None:
         self.exercise = exercise
+        self.refused: tuple[str, ...] = ()
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name.startswith("helpers.") and name.rpartition(".")[2] == "reference":
             raise ImportError(_shortcut_message(self.exercise, f"`{name}`"))
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in self.refused):
+            raise ImportError(_shortcut_message(self.exercise, f"`{name}`"))
         return None
+
+
+def _functions_of(member: Any) -> list[types.FunctionType]:
+    """The Python functions behind a class member: methods, static and class methods, and
+    the getter, setter and deleter of a property."""
+    parts = [member.fget, member.fset, member.fdel] if isinstance(member, property) else [member]
+    functions = [getattr(part, "__func__", part) for part in parts]
+    return [function for function in functions if isinstance(function, types.FunctionType)]
+
+
+def _sealed_paths(targets: list[Any], helpers_folder: Path, topic: str) -> list[str]:
+    """Files whose source or bytecode would rebuild what the runner disabled: the folders of
+    forbidden packages, the files of forbidden modules, and other notebooks' packages."""
+    paths = [
+        str(path.parent.resolve())
+        for path in helpers_folder.glob("*/checks.py")
+        if path.parent.name != topic
+    ]
+    for target in targets:
+        module = target if isinstance(target, types.ModuleType) else inspect.getmodule(target)
+        if module is None:
+            continue
+        folders = getattr(module, "__path__", None)
+        if folders:
+            paths += [str(Path(folder).resolve()) for folder in folders]
+        elif getattr(module, "__file__", None):
+            paths.append(str(Path(module.__file__).resolve()))
+    return paths
 
 
 def _raising_code(freevars: int, message: str) -> types.CodeType:
@@ -127,13 +160,11 @@ def _disable_functions(module: types.ModuleType, exercise: str) -> None:
             if not str(getattr(value, "__module__", None) or "").startswith(prefix):
                 continue
             if inspect.isclass(value):
-                for member in vars(value).values():
-                    function = getattr(member, "__func__", member)
-                    if isinstance(function, types.FunctionType):
-                        disable(function, f"{name}.{value.__qualname__}")
-                        wrapped = inspect.unwrap(function)
-                        if wrapped is not function:
-                            disable(wrapped, f"{name}.{value.__qualname__}")
+                for function in (f for m in vars(value).values() for f in _functions_of(m)):
+                    disable(function, f"{name}.{value.__qualname__}")
+                    wrapped = inspect.unwrap(function)
+                    if wrapped is not function:
+                        disable(wrapped, f"{name}.{value.__qualname__}")
             elif isinstance(value, types.FunctionType):
                 disable(value, f"{name}.{value.__qualname__}")
                 wrapped = inspect.unwrap(value)
@@ -147,12 +178,10 @@ def _disable_object(target: Any, exercise: str) -> None:
     not take ``torch.nn.init.normal_`` down with it)."""
     label = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
     members = vars(target).values() if inspect.isclass(target) else [target]
-    for member in members:
-        function = getattr(member, "__func__", member)
-        if isinstance(function, types.FunctionType):
-            for each in {function, inspect.unwrap(function)}:
-                message = _shortcut_message(exercise, f"`{label}`")
-                each.__code__ = _raising_code(len(each.__code__.co_freevars), message)
+    for function in (f for member in members for f in _functions_of(member)):
+        for each in {function, inspect.unwrap(function)}:
+            message = _shortcut_message(exercise, f"`{label}`")
+            each.__code__ = _raising_code(len(each.__code__.co_freevars), message)
 
 
 def _disable_fused_kernels(exercise: str) -> Any:
@@ -180,7 +209,7 @@ def _writes(mode: Any, flags: Any) -> bool:
     return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
 
 
-def _install_audit_hook(helpers_folder: Path, job_folder: Path) -> None:
+def _install_audit_hook(helpers_folder: Path, job_folder: Path, sealed: list[str]) -> None:
     """From now on, refuse reading the reference answers, writing outside the job folder,
     and the events in REFUSED_EVENTS.
 
@@ -198,6 +227,8 @@ def _install_audit_hook(helpers_folder: Path, job_folder: Path) -> None:
             path = Path(raw.decode() if isinstance(raw, bytes) else raw).resolve()
             if str(path).startswith(helpers_prefix) and "reference" in path.name:
                 raise PermissionError("the reference answers are not available while grading")
+            if any(str(path) == p or str(path).startswith(p + os.sep) for p in sealed):
+                raise PermissionError(f"reading {path} is not allowed while grading")
             if str(path).startswith("/proc/") and not str(path).startswith("/proc/self/"):
                 raise PermissionError("other processes are not available while grading")
             mode, flags = (list(arguments[1:3]) + [None, None])[:2]
@@ -249,18 +280,28 @@ def main(job_folder: str) -> int:
     from helpers.checking import resolve
 
     torch.set_num_threads(1)
-    sys.meta_path.insert(0, _RefuseImports(exercise_name))
+    refuse_imports = _RefuseImports(exercise_name)
+    sys.meta_path.insert(0, refuse_imports)
     checks = importlib.import_module(f"helpers.{job['topic']}.checks")
     exercise = checks.EXERCISES[exercise_name]
-    for dotted in exercise.shortcuts:
-        target = resolve(dotted)  # a module, or one function or class inside one
+    helpers_folder = Path(checks.__file__).resolve().parent.parent
+    targets = [resolve(dotted) for dotted in exercise.shortcuts]
+    for target in targets:  # a module, or one function or class inside one
         if isinstance(target, types.ModuleType):
             _disable_functions(target, exercise_name)
         else:
             _disable_object(target, exercise_name)
         if getattr(target, "__name__", None) == "torch.optim":
             _keep_alive(_disable_fused_kernels(exercise_name))
-    _install_audit_hook(Path(checks.__file__).resolve().parent.parent, folder)
+    # Other notebooks' packages and what is left of the forbidden modules cannot be
+    # imported, and no source or bytecode of them can be read to rebuild what was disabled.
+    other_topics = [path.parent.name for path in helpers_folder.glob("*/checks.py")]
+    refuse_imports.refused = (
+        *(f"helpers.{name}" for name in other_topics if name != job["topic"]),
+        *(target.__name__ for target in targets if isinstance(target, types.ModuleType)),
+    )
+    sealed = _sealed_paths(targets, helpers_folder, job["topic"])
+    _install_audit_hook(helpers_folder, folder, sealed)
 
     # One source for a submission; several for trusted test variants (one child for all).
     for number, source in enumerate(job["sources"]):

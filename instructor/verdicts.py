@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import stat
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -76,6 +77,8 @@ FLAGGED_MODULES = {
     "marshal": "marshal",
     "pickle": "pickle",
     "IPython": "get_ipython",
+    "builtins": "builtins",
+    "linecache": "source reading",
     "sys": None,
 }
 FLAGGED_ATTRIBUTES = {
@@ -92,6 +95,13 @@ FLAGGED_ATTRIBUTES = {
     "write_text": "file writes",
     "write_bytes": "file writes",
     "modules": "sys.modules",
+    "exec": "exec",
+    "eval": "eval",
+    "compile": "compile",
+    "open": "file access",
+    "__loader__": "module loaders",
+    "exec_module": "module loaders",
+    "__import__": "__import__",
 }
 
 
@@ -153,10 +163,19 @@ def _child_command(job: Path, sandboxed: bool, root: Path) -> tuple[list[str], d
     return command, None
 
 
+def _regular_file(path: Path) -> bool:
+    """A plain file of sensible size, not a link or a FIFO the child planted to stall us."""
+    try:
+        status = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_RESULT_BYTES
+
+
 def _student_outputs(job: Path, cases: int) -> list[dict | str]:
     """Per case: the outputs as tensors, or the error message the child reported."""
     result_file = job / "result.json"
-    if not result_file.exists() or result_file.stat().st_size > MAX_RESULT_BYTES:
+    if not _regular_file(result_file):
         return ["the code did not finish (it crashed, ran out of memory or exited early)"] * cases
     results = json.loads(result_file.read_text())
     if not isinstance(results, list) or len(results) != cases:
@@ -167,7 +186,7 @@ def _student_outputs(job: Path, cases: int) -> list[dict | str]:
             outputs.append(str(result.get("error", "no result"))[:500])
             continue
         path = job / f"case_{index}.npz"
-        if not path.exists() or path.stat().st_size > MAX_RESULT_BYTES:
+        if not _regular_file(path):
             outputs.append("the outputs of a hidden case are missing")
             continue
         keys = [str(key) for key in result.get("keys", [])]
