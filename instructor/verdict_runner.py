@@ -138,49 +138,31 @@ def _raising_code(freevars: int, message: str) -> types.CodeType:
 
 
 def _disable_functions(module: types.ModuleType, exercise: str) -> None:
-    """Replace the code of every Python function defined in ``module`` and its submodules.
-
-    Changing ``__code__`` in place reaches every reference to the function (subclass lists,
-    closures, decorators' ``__wrapped__``), which replacing module attributes would not.
-    """
+    """Disable every Python function and class defined in ``module`` and its submodules."""
     prefix = module.__name__
-    seen: set[int] = set()
-
-    def disable(function: types.FunctionType, label: str) -> None:
-        if id(function) in seen:
-            return
-        seen.add(id(function))
-        message = _shortcut_message(exercise, f"`{label}`")
-        function.__code__ = _raising_code(len(function.__code__.co_freevars), message)
-
     for name, submodule in list(sys.modules.items()):
         if submodule is None or not (name == prefix or name.startswith(prefix + ".")):
             continue
         for value in list(vars(submodule).values()):
             if not str(getattr(value, "__module__", None) or "").startswith(prefix):
                 continue
-            if inspect.isclass(value):
-                for function in (f for m in vars(value).values() for f in _functions_of(m)):
-                    disable(function, f"{name}.{value.__qualname__}")
-                    wrapped = inspect.unwrap(function)
-                    if wrapped is not function:
-                        disable(wrapped, f"{name}.{value.__qualname__}")
-            elif isinstance(value, types.FunctionType):
-                disable(value, f"{name}.{value.__qualname__}")
-                wrapped = inspect.unwrap(value)
-                if wrapped is not value:
-                    disable(wrapped, f"{name}.{value.__qualname__}")
+            if inspect.isclass(value) or isinstance(value, types.FunctionType):
+                _disable_object(value, exercise)
 
 
 def _disable_object(target: Any, exercise: str) -> None:
     """Replace the code of one forbidden function, or of every method of one forbidden class,
     and leave the rest of its module alone (forbidding ``torch.nn.init.xavier_normal_`` must
-    not take ``torch.nn.init.normal_`` down with it)."""
+    not take ``torch.nn.init.normal_`` down with it).
+
+    Changing ``__code__`` in place reaches every reference to the function (subclass lists,
+    closures, decorators' ``__wrapped__``), which replacing module attributes would not.
+    """
     label = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
+    message = _shortcut_message(exercise, f"`{label}`")
     members = vars(target).values() if inspect.isclass(target) else [target]
     for function in (f for member in members for f in _functions_of(member)):
         for each in {function, inspect.unwrap(function)}:
-            message = _shortcut_message(exercise, f"`{label}`")
             each.__code__ = _raising_code(len(each.__code__.co_freevars), message)
 
 
