@@ -20,6 +20,12 @@ def nbgrader_metadata(cell: nbformat.NotebookNode) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
+def is_test_of(grade_id: str, exercise: str) -> bool:
+    """Whether a test cell's ``grade_id`` belongs to ``exercise``: ``test_<exercise>`` or
+    ``test_<exercise>_<anything>`` (so ``test_AdamW`` is not one of ``Adam``'s)."""
+    return grade_id == f"test_{exercise}" or grade_id.startswith(f"test_{exercise}_")
+
+
 def find_cell(notebook: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
     for cell in notebook.cells:
         if nbgrader_metadata(cell).get("grade_id") == grade_id:

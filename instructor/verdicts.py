@@ -37,6 +37,7 @@ from instructor.notebook import (
     REPO_ROOT,
     Topic,
     find_cell,
+    is_test_of,
     nbgrader_metadata,
     setup_imports,
     topics,
@@ -339,10 +340,13 @@ class ApplyVerdicts(NbGraderPreprocessor):
             meta = nbgrader_metadata(cell)
             if not (meta.get("grade") and not meta.get("solution")):
                 continue
-            name = meta.get("grade_id", "").removeprefix("test_")
-            verdict = verdicts.get(name)
-            if verdict is None:
-                continue
+            grade_id = meta.get("grade_id", "")
+            verdict = next(
+                (v for name, v in verdicts.items() if is_test_of(grade_id, name)), None
+            )
+            if verdict is None:  # fail closed: no outcome ever comes from the kernel here
+                message = f"{grade_id} tests no exercise of the registry: it earns nothing."
+                verdict = Verdict(grade_id, False, message, sandbox.available())
             if verdict.passed:
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=verdict.message + "\n")

@@ -15,7 +15,7 @@ import nbformat
 from conftest import released_course
 
 from instructor.classroom import OK, grade_class
-from instructor.notebook import Topic, find_cell, nbgrader_metadata
+from instructor.notebook import Topic, find_cell, is_test_of, nbgrader_metadata
 from instructor.sandbox import UNSANDBOXED
 
 
@@ -59,11 +59,7 @@ def grade_variants(topic: Topic, variants: dict[str, dict[str, str]]) -> dict[st
 
 def exercise_points(cells: dict[str, float], exercise: str) -> float:
     """Points on the test cells of ``exercise`` (``test_<exercise>`` or ``test_<exercise>_*``)."""
-    return sum(
-        points
-        for grade_id, points in cells.items()
-        if grade_id == f"test_{exercise}" or grade_id.startswith(f"test_{exercise}_")
-    )
+    return sum(points for grade_id, points in cells.items() if is_test_of(grade_id, exercise))
 
 
 def graded_cell_points(topic: Topic) -> dict[str, float]:

@@ -10,7 +10,7 @@ import jupytext
 import nbformat
 import pytest
 
-from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+from instructor.notebook import REPO_ROOT, is_test_of, nbgrader_metadata, topics
 
 TOPICS = topics()
 IDS = [topic.assignment for topic in TOPICS]
@@ -22,10 +22,6 @@ def _exercise_cells(notebook) -> dict[str, tuple[str, dict]]:
         for cell in notebook.cells
         if nbgrader_metadata(cell).get("grade_id")
     }
-
-
-def _tests_of(grade_id: str, exercise: str) -> bool:
-    return grade_id == f"test_{exercise}" or grade_id.startswith(f"test_{exercise}_")
 
 
 def test_every_solution_folder_has_a_topic_package():
@@ -45,7 +41,7 @@ def test_registry_matches_the_notebooks_solution_and_test_cells(topic):
     for name, exercise in topic.exercises.items():
         source, meta = cells[name]
         assert meta["solution"] and not meta["grade"], f"{name} is not a solution cell"
-        test_cells = {k: m for k, (_, m) in cells.items() if _tests_of(k, name)}
+        test_cells = {k: m for k, (_, m) in cells.items() if is_test_of(k, name)}
         assert test_cells, f"{name} has no test cell"
         assert sum(m["points"] for m in test_cells.values()) == exercise.points
         for grade_id in test_cells:
