@@ -55,12 +55,9 @@ FLAGGED_CALLS = {
     "compile": "compile",
     "__import__": "__import__",
     "open": "file access",
-    "getattr": None,
     "setattr": "setattr",
     "globals": "globals()",
-    "vars": None,
     "get_ipython": "get_ipython",
-    "breakpoint": None,
 }
 FLAGGED_MODULES = {
     "threading": "threads",
@@ -80,7 +77,6 @@ FLAGGED_MODULES = {
     "IPython": "get_ipython",
     "builtins": "builtins",
     "linecache": "source reading",
-    "sys": None,
 }
 FLAGGED_ATTRIBUTES = {
     "setprofile": "sys.setprofile",
