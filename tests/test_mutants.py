@@ -69,6 +69,17 @@ def test_correct_implementation_written_differently_passes_the_hidden_check(
     _hidden_check(topic_name, exercise, SUITES[topic_name].CORRECT[exercise][label])
 
 
+@pytest.mark.parametrize(("topic_name", "exercise", "label"), _cases("WRONG"))
+def test_wrong_implementation_fails_the_visible_self_check_too(topic_name, exercise, label, capsys):
+    """A green self-check means the hidden check passes: no "Well done" before lost points."""
+    source = SUITES[topic_name].WRONG[exercise][label]
+    implementation = load_definition(source, exercise, list(prelude(topic_name)))
+    checked = TOPICS[topic_name].exercises[exercise]
+    with pytest.raises(Exception):  # noqa: B017 (a wrong answer may fail in any way)
+        checked.self_check(implementation, checked.load_reference())
+    capsys.readouterr()
+
+
 # --------------------------------------------------------------------------------------
 # One real nbgrader batch per notebook: the wiring
 # --------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from helpers.checking import assert_close, compare_outputs
+from helpers.checking import assert_close, compare_outputs, no_shortcuts
 from helpers.exercise import Exercise, Registry
 from helpers.rules import ASSIGNMENT
 from helpers.rules.affine import Affine, mse_distance
@@ -246,9 +246,12 @@ def make_self_check(exercise: str) -> Callable[[Any, Any], None]:
             "hyper": SELF_CHECK_CASES[exercise],
             "operations": 40 * SELF_CHECK_STEPS,
         }
-        run = EXERCISES[exercise].run_case
-        expected = run(reference, case)
-        make_compare(exercise)(case, run(implementation, case), expected)
+        checked = EXERCISES[exercise]
+        expected = checked.run_case(reference, case)
+        # The same guard as the hidden check: torch.optim gives the right numbers but no points.
+        with no_shortcuts(exercise, *checked.forbidden):
+            outputs = checked.run_case(implementation, case)
+        make_compare(exercise)(case, outputs, expected)
         print(
             f"Your `{exercise}` takes the same {SELF_CHECK_STEPS} steps as the reference and "
             f"as torch.optim on a small problem {_describe_case(case)}. The grader tries more."
