@@ -10,10 +10,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from helpers.rules.protocol import Rule
+from helpers.rules.protocol import Momentum, Rule
 
 
-class Nesterov(Rule):
+class Nesterov(Momentum):
     """Nesterov momentum in velocity form: ``v <- beta v + lr grad``,
     ``step = beta v_new + lr grad`` (the heavy-ball step taken from the look-ahead point).
 
@@ -21,12 +21,7 @@ class Nesterov(Rule):
     nesterov=True)`` under a constant learning rate (torch's buffer is ``v / lr``).
     """
 
-    def __init__(self, lr: float = 0.01, beta: float = 0.9) -> None:
-        super().__init__(lr=lr, beta=beta)
-
-    def init(self, param: Tensor) -> Tensor:
-        return torch.zeros_like(param)
-
+    # Hyperparameters and state (zeros) as in Momentum; only the step differs.
     def apply(self, state: Tensor, param: Tensor, grad: Tensor) -> tuple[Tensor, Tensor]:
         velocity = self.beta * state + self.lr * grad
         return velocity, self.beta * velocity + self.lr * grad
@@ -50,6 +45,19 @@ class Adagrad(Rule):
         return total, self.lr * grad / (torch.sqrt(total) + self.epsilon)
 
 
+def _adam_direction(
+    rule: Rule, state: tuple[Tensor, Tensor, int], grad: Tensor
+) -> tuple[tuple[Tensor, Tensor, int], Tensor]:
+    """Adam's moments one step on, and its step direction before the learning rate."""
+    m, v, t = state
+    m = rule.beta1 * m + (1 - rule.beta1) * grad
+    v = rule.beta2 * v + (1 - rule.beta2) * grad**2
+    t = t + 1
+    m_hat = m / (1 - rule.beta1**t)
+    v_hat = v / (1 - rule.beta2**t)
+    return (m, v, t), m_hat / (torch.sqrt(v_hat) + rule.epsilon)
+
+
 class Adam(Rule):
     """Adam with bias correction.
 
@@ -70,13 +78,8 @@ class Adam(Rule):
     def apply(
         self, state: tuple[Tensor, Tensor, int], param: Tensor, grad: Tensor
     ) -> tuple[tuple[Tensor, Tensor, int], Tensor]:
-        m, v, t = state
-        m = self.beta1 * m + (1 - self.beta1) * grad
-        v = self.beta2 * v + (1 - self.beta2) * grad**2
-        t = t + 1
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
-        return (m, v, t), self.lr * m_hat / (torch.sqrt(v_hat) + self.epsilon)
+        state, direction = _adam_direction(self, state, grad)
+        return state, self.lr * direction
 
 
 class AdamW(Rule):
@@ -107,11 +110,5 @@ class AdamW(Rule):
     def apply(
         self, state: tuple[Tensor, Tensor, int], param: Tensor, grad: Tensor
     ) -> tuple[tuple[Tensor, Tensor, int], Tensor]:
-        m, v, t = state
-        m = self.beta1 * m + (1 - self.beta1) * grad
-        v = self.beta2 * v + (1 - self.beta2) * grad**2
-        t = t + 1
-        m_hat = m / (1 - self.beta1**t)
-        v_hat = v / (1 - self.beta2**t)
-        adam = m_hat / (torch.sqrt(v_hat) + self.epsilon)
-        return (m, v, t), self.lr * (adam + self.weight_decay * param)
+        state, direction = _adam_direction(self, state, grad)
+        return state, self.lr * (direction + self.weight_decay * param)
