@@ -85,15 +85,28 @@ def test_wrong_implementation_fails_the_visible_self_check_too(topic_name, exerc
 # --------------------------------------------------------------------------------------
 
 
+HALVES = ("odd_exercises_solved", "even_exercises_solved")
+
+
+def _half(topic_name: str, half: str) -> list[str]:
+    """The 1st, 3rd, ... exercises of the registry, or the 2nd, 4th, ..."""
+    names = list(TOPICS[topic_name].exercises)
+    return names[HALVES.index(half) :: 2]
+
+
 @functools.cache
 def graded(topic_name: str) -> dict[str, dict[str, float]]:
-    """The untouched release, the full solution, and each exercise solved alone."""
+    """The untouched release, the full solution, each half of the exercises solved alone.
+
+    Two complementary halves show every exercise earning its points on its own test cells
+    and nothing for the unsolved ones, in two submissions instead of one per exercise.
+    """
     topic = TOPICS[topic_name]
     solution = nbformat.read(topic.solution_path(), as_version=4)
     sources = {name: mutants.cell_source(solution, name) for name in topic.exercises}
     submissions = {"untouched": {}, "all_solved": sources}
-    for name, source in sources.items():
-        submissions[f"only_{name}"] = {name: source}
+    for half in HALVES:
+        submissions[half] = {name: sources[name] for name in _half(topic_name, half)}
     submissions["one_wrong_each"] = {
         name: next(iter(SUITES[topic_name].WRONG[name].values())) for name in topic.exercises
     }
@@ -122,11 +135,22 @@ def test_untouched_release_earns_nothing_and_the_solution_everything(topic_name)
 @pytest.mark.parametrize(
     ("topic_name", "exercise"), [(t, e) for t, topic in TOPICS.items() for e in topic.exercises]
 )
-def test_solving_only_one_exercise_earns_exactly_its_points(topic_name, exercise):
-    cells = graded(topic_name)[f"only_{exercise}"]
+def test_an_exercise_solved_earns_its_points_and_one_left_undone_nothing(topic_name, exercise):
+    solved_in = next(half for half in HALVES if exercise in _half(topic_name, half))
     points = TOPICS[topic_name].exercises[exercise].points
-    assert mutants.exercise_points(cells, exercise) == points
-    assert sum(cells.values()) == points
+    for half in HALVES:
+        cells = graded(topic_name)[half]
+        earned = mutants.exercise_points(cells, exercise)
+        assert earned == (points if half == solved_in else 0), half
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("topic_name", TOPICS)
+def test_a_half_solved_submission_earns_exactly_the_points_of_its_half(topic_name):
+    exercises = TOPICS[topic_name].exercises
+    for half in HALVES:
+        expected = sum(exercises[name].points for name in _half(topic_name, half))
+        assert sum(graded(topic_name)[half].values()) == expected, half
 
 
 # --------------------------------------------------------------------------------------
