@@ -43,3 +43,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Feedback: nbgrader's own steps, then the grading machine's folders hidden from every output
+# (tracebacks, printed paths) so that students see no absolute path of it.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "instructor.feedback.HideMachinePaths",
+]

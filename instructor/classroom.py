@@ -17,6 +17,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -115,15 +116,104 @@ def _run(command: Sequence[str]) -> subprocess.CompletedProcess:
     )
 
 
-def release(course: Course, assignments: Iterable[str] | None = None) -> None:
-    """Regenerate the student notebooks (and the gradebook's record of every test cell)."""
+# What the last release wrote (a SHA-256 per file) and the course's repository, kept beside
+# the release: a file that differs from it was edited by someone and is never overwritten.
+RELEASE_MANIFEST = ".release-manifest.json"
+COURSE_REPO_LINE = re.compile(r"^COURSE_REPO = .*$", re.MULTILINE)
+COURSE_REPO_URL = re.compile(r"^(https?|ssh|file)://[^\s\"'\\]+$")
+
+
+class ReleaseConflict(RuntimeError):
+    """Release notebooks were edited since the last release wrote them."""
+
+
+def _release_files(folder: Path) -> dict[str, str]:
+    """The SHA-256 of every file under a release folder, by path relative to the release."""
+    return {
+        path.relative_to(folder.parent).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".ipynb_checkpoints" not in path.parts
+    }
+
+
+def read_manifest(course: Course) -> dict:
+    """The last release's manifest: ``{"course_repo": str | None, "files": {path: sha256}}``."""
+    path = course.root / course.release / RELEASE_MANIFEST
+    if not path.exists():
+        return {"course_repo": None, "files": {}}
+    return json.loads(path.read_text())
+
+
+def edited_release_files(course: Course, assignments: Iterable[str]) -> list[str]:
+    """Release files that the last release did not write as they are now (edited or new)."""
+    written = read_manifest(course)["files"]
+    current: dict[str, str] = {}
+    for assignment in assignments:
+        current |= _release_files(course.root / course.release / assignment)
+    return sorted(path for path, digest in current.items() if written.get(path) != digest)
+
+
+def stamp_course_repo(notebook: nbformat.NotebookNode, course_repo: str) -> None:
+    """Write the course's repository into the ``COURSE_REPO = ...`` line of the first code
+    cell, from where the cell installs the course in Colab."""
+    if not COURSE_REPO_URL.match(course_repo):
+        raise ValueError(
+            f"COURSE_REPO must be the URL of the course's git repository, such as "
+            f"https://github.com/owner/repo (got {course_repo!r})."
+        )
+    first = next((cell for cell in notebook.cells if cell.cell_type == "code"), None)
+    if first is None or not COURSE_REPO_LINE.search(first.source):
+        raise ValueError("The first code cell has no `COURSE_REPO = ...` line to stamp.")
+    first.source = COURSE_REPO_LINE.sub(f"COURSE_REPO = {json.dumps(course_repo)}", first.source)
+
+
+def release(
+    course: Course,
+    assignments: Iterable[str] | None = None,
+    *,
+    force: bool = False,
+    course_repo: str | None = None,
+) -> None:
+    """Regenerate the student notebooks (and the gradebook's record of every test cell).
+
+    Refuses (``ReleaseConflict``) to overwrite a release file that differs from what the last
+    release wrote, unless ``force``. ``course_repo`` is stamped into every notebook's first
+    cell (``None``: the last release's; ``""``: none).
+    """
     chosen = list(assignments or course.assignments())
+    edited = edited_release_files(course, chosen)
+    if edited and not force:
+        raise ReleaseConflict(
+            f"Not releasing: these files in {course.release}/ were edited since the last "
+            f"release wrote them, and releasing would overwrite them:\n  "
+            + "\n  ".join(edited)
+            + "\nTo keep your work, move it to your own copy first (`make lab` keeps one in "
+            "work/, which no command overwrites). To overwrite them anyway, run "
+            "`make release FORCE=1` (or `make grade FORCE=1`)."
+        )
+    manifest = read_manifest(course)
+    repo = manifest.get("course_repo") if course_repo is None else course_repo or None
     for assignment in chosen:
         done = _run(nbgrader_command(course, "generate_assignment", assignment, "--force"))
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{done.stderr}")
-        for checkpoint in (course.root / course.release / assignment).glob(".ipynb_checkpoints"):
+        folder = course.root / course.release / assignment
+        for checkpoint in folder.glob(".ipynb_checkpoints"):
             shutil.rmtree(checkpoint)
+        if repo:
+            for path in folder.glob("*.ipynb"):
+                notebook = nbformat.read(path, as_version=4)
+                stamp_course_repo(notebook, repo)
+                nbformat.write(notebook, path)
+        manifest["files"] = {
+            path: digest
+            for path, digest in manifest["files"].items()
+            if not path.startswith(f"{assignment}/")
+        } | _release_files(folder)
+    manifest["course_repo"] = repo
+    (course.root / course.release / RELEASE_MANIFEST).write_text(
+        json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    )
     print(f"Released {', '.join(chosen)} into {course.release}/.")
 
 
@@ -143,6 +233,28 @@ def refresh_examples(course: Course) -> None:
 # --------------------------------------------------------------------------------------
 # Checking a submission before nbgrader sees it
 # --------------------------------------------------------------------------------------
+
+
+ROSTER_FILE = "roster.txt"
+
+
+def read_roster(path: Path) -> list[str]:
+    """The students of a roster file: one name per line (their folder under ``submitted/``);
+    blank lines and ``#`` comments are ignored."""
+    if not path.exists():
+        raise FileNotFoundError(f"No roster at {path}: write one student per line.")
+    names: list[str] = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        name = line.split("#", 1)[0].strip()
+        if not name:
+            continue
+        if "/" in name or "\\" in name or name in {".", ".."}:
+            raise ValueError(
+                f"{path}, line {number}: {name!r} is not a student's folder name under submitted/."
+            )
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def check_submission(course: Course, folder: Path, assignment: str) -> str:
@@ -466,31 +578,21 @@ def _check_unchanged(root: Path, before: dict[str, str]) -> None:
         )
 
 
-def grade_class(
+def plan_class(
     course: Course,
-    submitted_root: Path | None = None,
-    output_root: Path | None = None,
-    workers: int | None = None,
-    batch_size: int = 1,
+    submitted_root: Path,
     assignments: Iterable[str] | None = None,
     students: Iterable[str] | None = None,
-    cell_timeout: int | None = None,
-    feedback: bool = True,
-    sandboxed: bool | None = None,
-) -> list[Result]:
-    """Grade every ``<submitted>/<student>/<assignment>`` folder, ``workers`` at a time.
-
-    ``assignments`` and ``students`` restrict grading to those names (default: all).
-
-    ``batch_size=1`` (the default) isolates each submission in its own process; larger
-    batches amortize nbgrader's start-up when many trusted variants are graded (tests).
-    """
-    submitted_root = submitted_root or course.root / course.submitted
-    output_root = output_root or course.root
+    roster: Iterable[str] | None = None,
+    batch_size: int = 1,
+) -> tuple[list[tuple[str, list[str]]], list[Result]]:
+    """The (assignment, students) batches to grade, and the ``missing`` rows, as
+    ``grade_class`` documents them (shared with ``instructor.cluster``)."""
     wanted = list(assignments or course.assignments())
     present = sorted(p.name for p in submitted_root.iterdir() if p.is_dir())
-    chosen = set(students) if students is not None else set(present)
-    unknown = chosen - set(present)
+    enrolled = set(present) | set(roster or ())
+    chosen = set(students) if students is not None else enrolled
+    unknown = chosen - enrolled
     if unknown:
         raise ValueError(f"No submissions in {submitted_root} for: {', '.join(sorted(unknown))}")
     jobs, results = [], []
@@ -502,6 +604,34 @@ def grade_class(
         if missing:
             max_score = _max_score(course, assignment)
             results += [Result(s, assignment, "missing", 0.0, max_score) for s in missing]
+    return jobs, results
+
+
+def grade_class(
+    course: Course,
+    submitted_root: Path | None = None,
+    output_root: Path | None = None,
+    workers: int | None = None,
+    batch_size: int = 1,
+    assignments: Iterable[str] | None = None,
+    students: Iterable[str] | None = None,
+    cell_timeout: int | None = None,
+    feedback: bool = True,
+    sandboxed: bool | None = None,
+    roster: Iterable[str] | None = None,
+) -> list[Result]:
+    """Grade every ``<submitted>/<student>/<assignment>`` folder, ``workers`` at a time.
+
+    The class is everyone with a folder under ``submitted_root``, plus everyone on the
+    ``roster``; a student without an assignment's folder gets a ``missing`` row (score 0).
+    ``assignments`` and ``students`` restrict grading to those names (default: all).
+
+    ``batch_size=1`` (the default) isolates each submission in its own process; larger
+    batches amortize nbgrader's start-up when many trusted variants are graded (tests).
+    """
+    submitted_root = submitted_root or course.root / course.submitted
+    output_root = output_root or course.root
+    jobs, results = plan_class(course, submitted_root, assignments, students, roster, batch_size)
     workers = workers or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // workers)
     before = {root: fingerprint(root) for root in {REPO_ROOT, course.root}}
@@ -571,15 +701,43 @@ def write_csv(results: Sequence[Result], path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("release", help="regenerate notebooks/ from solutions/")
+    release_command = commands.add_parser("release", help="regenerate notebooks/ from solutions/")
     grade = commands.add_parser("grade", help="release, then autograde submitted/")
+    for command in (release_command, grade):
+        command.add_argument(
+            "--force", action="store_true", help="overwrite release notebooks edited by hand"
+        )
+        command.add_argument(
+            "--course-repo",
+            help="the course's git repository, stamped into every release notebook's first cell "
+            "(default: the last release's)",
+        )
     grade.add_argument("--workers", type=int, default=None, help="parallel graders (cores)")
     grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
     grade.add_argument("--csv", type=Path, default=REPO_ROOT / "grades.csv")
+    grade.add_argument(
+        "--roster",
+        type=Path,
+        default=None,
+        help=f"the class, one student per line (default: {ROSTER_FILE} where it exists)",
+    )
+    grade.add_argument(
+        "--scheduler",
+        help="grade on a Dask cluster: `local` or a scheduler address (tcp://host:8786)",
+    )
+    grade.add_argument(
+        "--db-url",
+        help="also record the grades in this nbgrader gradebook, replacing each student's "
+        "earlier rows (sqlite:///path or postgresql+psycopg://user@host/db)",
+    )
     arguments = parser.parse_args(argv)
 
     course = Course()
-    release(course)
+    try:
+        release(course, force=arguments.force, course_repo=arguments.course_repo)
+    except ReleaseConflict as conflict:
+        print(conflict, file=sys.stderr)
+        return 1
     refresh_examples(course)
     if arguments.command == "grade":
         if not sandbox.available():
@@ -587,10 +745,48 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "bubblewrap (bwrap) is not available: grading without the sandbox, and every "
                 "row says so. Install it with `apt-get install bubblewrap` (Debian, Ubuntu)."
             )
-        results = grade_class(course, workers=arguments.workers, students=arguments.student)
+        roster_path = arguments.roster or course.root / ROSTER_FILE
+        roster = read_roster(roster_path) if arguments.roster or roster_path.exists() else None
+        if arguments.db_url:
+            from instructor import gradebook
+
+            try:
+                gradebook.check(arguments.db_url)  # before hours of grading depend on it
+            except gradebook.GradebookError as error:
+                print(error, file=sys.stderr)
+                return 1
+        if arguments.scheduler:
+            from instructor import cluster
+
+            results = cluster.grade_class(
+                course,
+                arguments.scheduler,
+                workers=arguments.workers,
+                students=arguments.student,
+                roster=roster,
+            )
+        else:
+            results = grade_class(
+                course, workers=arguments.workers, students=arguments.student, roster=roster
+            )
         print(format_table(results))
         write_csv(results, arguments.csv)
         print(f"\nWrote {arguments.csv}; feedback in feedback/<student>/<assignment>/.")
+        if arguments.db_url:
+            gradebook.record(arguments.db_url, course, results)
+            print(f"Recorded the grades in {gradebook.shown(arguments.db_url)}.")
+        if roster is not None:
+            unlisted = sorted({r.student for r in results} - set(roster) - set(EXAMPLE_STUDENTS))
+            if unlisted:
+                print(f"Graded, but not on the roster {roster_path}: {', '.join(unlisted)}.")
+        from instructor import report  # matplotlib: only when there is a report to draw
+
+        summary = report.summarize(results, course)
+        print("\n" + report.format_report(summary))
+        if summary.exercises:
+            chart = arguments.csv.with_name(arguments.csv.stem + report.CHART_SUFFIX)
+            report.write_chart(summary, chart)
+            print(f"Wrote {chart}.")
     return 0
 
 

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
 import json
+import re
 import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from instructor import classroom
+from instructor import classroom, report
+from instructor.notebook import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +66,11 @@ SUBMISSIONS = {
     "deleted_tests": _without_test_cells,
     "retyped_test": _test_add_as_markdown,
     "edited_test": _test_add_emptied,
+    "prints_machine_paths": _with_cell(
+        "import os, numpy, helpers.checking\n"
+        "print(os.getcwd(), numpy.__file__, helpers.checking.__file__)\n"
+        "helpers.checking.assert_close([1.0], [2.0], 'x')"
+    ),
 }
 
 
@@ -178,6 +188,57 @@ def test_table_lines_have_no_trailing_padding(graded):
 def test_feedback_html_is_written_per_student(graded):
     course, _ = graded
     assert (course.root / "feedback" / "reference" / "toy" / "toy.html").exists()
+
+
+def test_feedback_html_shows_no_absolute_path_of_the_grading_machine(graded):
+    course, results = graded
+    assert results["prints_machine_paths"].cells == FULL_MARKS
+    html = (course.root / "feedback" / "prints_machine_paths" / "toy" / "toy.html").read_text()
+    assert "site-packages/numpy/__init__.py" in html  # printed paths, made relative
+    assert "helpers/checking.py" in html  # the traceback is still there
+    for folder in {str(REPO_ROOT), sys.prefix, tempfile.gettempdir(), str(Path.home())}:
+        assert folder not in html
+    autograded = course.root / "autograded" / "prints_machine_paths" / "toy" / "toy.ipynb"
+    assert str(REPO_ROOT) in autograded.read_text()  # the instructor's copy keeps them
+
+
+def test_gradebook_report_gives_each_exercises_mean_and_most_common_failure(graded):
+    course, results = graded
+    summary = report.summarize(list(results.values()), course)
+    add, scale = summary.exercises
+    scored = [r.cells["test_add"] for r in results.values() if r.cells]
+    assert (add.exercise, add.graded) == ("add", len(scored))
+    assert add.mean == pytest.approx(sum(scored) / len(scored))
+    assert add.common_failure == scale.common_failure == "NotImplementedError"  # untouched
+
+
+def test_make_grade_prints_table_and_report_with_the_roster_and_writes_the_chart(
+    graded, tmp_path, monkeypatch, capsys
+):
+    course, _ = graded
+    root = tmp_path / "course"
+    shutil.copytree(course.root, root)
+    (root / "roster.txt").write_text("# the class\nreference\nabsent  # never submitted\n")
+    monkeypatch.setattr(classroom, "Course", functools.partial(classroom.Course, root=root))
+    csv_path = tmp_path / "grades.csv"
+    arguments = ["grade", "--student", "reference", "--student", "absent", "--csv", str(csv_path)]
+    assert classroom.main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert "reference / toy: 3 of 3" in printed  # the line per finished submission
+    assert re.search(r"^absent +toy +0 / 3 +missing$", printed, re.MULTILINE)
+    assert "Gradebook report, per exercise" in printed
+    rows = {row["student"]: row for row in csv.DictReader(csv_path.open())}
+    assert rows["absent"]["status"] == "missing"
+    assert (tmp_path / "grades_by_exercise.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_roster_lists_one_student_per_line(tmp_path):
+    roster = tmp_path / "roster.txt"
+    roster.write_text("# class of 2026\nada\n\nbo  # late\nada\n")
+    assert classroom.read_roster(roster) == ["ada", "bo"]
+    roster.write_text("ada\nsubmitted/bo\n")
+    with pytest.raises(ValueError, match="line 2"):
+        classroom.read_roster(roster)
 
 
 def test_table_and_csv_list_every_student(graded, tmp_path):

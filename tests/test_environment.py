@@ -11,7 +11,12 @@ else:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-CONDA_TO_PIP = {"pytorch": "torch"}
+# conda-forge's dask includes distributed and the dashboard (bokeh); its psycopg brings libpq.
+CONDA_TO_PIP = {
+    "pytorch": "torch",
+    "dask": "dask[distributed,diagnostics]",
+    "psycopg": "psycopg[binary]",
+}
 
 
 def _split(requirement: str) -> tuple[str, str]:

@@ -10,13 +10,31 @@ Either way the notebooks get the same thing: images of shape (N, 28, 28) normali
 
 from __future__ import annotations
 
+import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
+DISTRIBUTION = "dl-optimization-course"
+
+
+def _data_dir() -> Path:
+    """The checkout's ``data/``; in an install that is not a checkout (Colab's ``pip install
+    git+<repository>``), the copy installed with the package (pyproject's data-files)."""
+    checkout = Path(__file__).resolve().parent.parent.parent / "data"
+    if (checkout / "mnist_subset.npz").exists():
+        return checkout
+    try:
+        files = importlib.metadata.files(DISTRIBUTION) or []
+    except importlib.metadata.PackageNotFoundError:
+        return checkout
+    installed = [f for f in files if f.name == "mnist_subset.npz"]
+    return Path(installed[0].locate()).resolve().parent if installed else checkout
+
+
+DATA_DIR = _data_dir()
 OFFLINE_SUBSET = DATA_DIR / "mnist_subset.npz"
 OFFLINE_TEST_FRACTION = 0.2
 SPLIT_SEED = 2021  # fixed so that every student sees the same offline train/test split

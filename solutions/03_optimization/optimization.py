@@ -48,14 +48,22 @@
 # (W1D5, by Jose Gallego-Posada and Ioannis Mitliagkas), rewritten for this course.*
 
 # %%
-# Setup. In Colab, fetch the course (its `helpers` package and data) first; elsewhere the
-# course is already installed. Colab has the packages the notebooks need.
+# Setup. In Colab, this installs the course (its `helpers` package and data) with pip from the
+# course's repository, which `make release COURSE_REPO=...` writes below; Colab has the other
+# packages. Elsewhere (JupyterLab after `make lab`) the course is installed: it does nothing.
+import importlib
 import sys
 
-COURSE_REPO = "https://github.com/dl-optimization-course/course.git"
+COURSE_REPO = ""
 if "google.colab" in sys.modules:
-    # !test -d /content/course || git clone --quiet --depth 1 {COURSE_REPO} /content/course
-    sys.path.insert(0, "/content/course")
+    if COURSE_REPO:
+        # %pip install --quiet git+{COURSE_REPO}
+        importlib.invalidate_caches()  # the course's packages are newer than this kernel
+    else:
+        print(
+            "This notebook does not say where the course lives (COURSE_REPO is empty): "
+            "ask your instructor for the course's Colab link."
+        )
 
 # %%
 import torch
