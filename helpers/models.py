@@ -69,3 +69,75 @@ def perturb_parameters_(model: nn.Module, noise_scale: float = 0.1) -> None:
 def accuracy(log_probs: torch.Tensor, targets: torch.Tensor) -> float:
     """Fraction of examples whose most probable class is the target."""
     return (log_probs.argmax(dim=1) == targets).float().mean().item()
+
+
+class StackedMLP:
+    """``count`` copies of an ``MLP`` evaluated side by side, for demos that train several.
+
+    Each parameter of the MLP becomes one tensor with a leading copy dimension (a leaf that an
+    update rule can change in place), and one pass evaluates every copy: the first layer is a
+    single matrix product for all copies, the others one batched product each. Because copy
+    ``k``'s loss depends on copy ``k``'s slices only, the gradient of the *summed* losses with
+    respect to a stacked parameter holds each copy's own gradient in its slice, so any update
+    that treats entries elementwise (gradient descent, momentum, RMSprop, Adam) trains every
+    copy exactly as if it were alone.
+
+    With ``noise_scale`` the copies are perturbed as ``perturb_parameters_`` would perturb a
+    deep copy of ``model`` each, drawing the same random numbers in the same order.
+    """
+
+    def __init__(self, model: MLP, count: int, noise_scale: float = 0.0) -> None:
+        if count < 1:
+            raise ValueError(f"count must be positive, got {count}.")
+        layers = [layer for layer in model.main if isinstance(layer, nn.Linear)]
+        if any(layer.bias is None for layer in layers):
+            raise ValueError("StackedMLP needs an MLP with biases (use_bias=True).")
+        self.in_dim, self.count = model.in_dim, count
+        originals = [param.detach() for param in model.parameters()]
+        with torch.no_grad():
+            copies = [
+                [param + noise_scale * torch.randn_like(param) for param in originals]
+                if noise_scale
+                else originals
+                for _ in range(count)
+            ]
+            self.parameters = [
+                torch.stack([copy[index] for copy in copies]).requires_grad_(True)
+                for index in range(len(originals))
+            ]
+
+    def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities of shape (count, batch, out_dim): every copy on the same inputs."""
+        return stacked_log_probs(self.parameters, inputs, self.in_dim)
+
+    def losses(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Each copy's mean negative log-likelihood on the same data: shape (count,)."""
+        return stacked_losses(self.parameters, inputs, targets, self.in_dim)
+
+
+def stacked_log_probs(
+    parameters: Sequence[torch.Tensor], inputs: torch.Tensor, in_dim: int = 784
+) -> torch.Tensor:
+    """An MLP's forward pass for copies whose parameters (weight, bias, weight, bias, ...)
+    are stacked along a first dimension: log-probabilities (copies, batch, out_dim)."""
+    weights, biases = parameters[0::2], parameters[1::2]
+    count, width = weights[0].shape[:2]
+    features = inputs.reshape(-1, in_dim)
+    # The first layer of every copy in one product: (batch, in) @ (in, copies * width).
+    hidden = features @ weights[0].reshape(count * width, in_dim).T + biases[0].reshape(-1)
+    hidden = hidden.reshape(len(features), count, width).transpose(0, 1)
+    for weight, bias in zip(weights[1:], biases[1:]):
+        hidden = torch.baddbmm(bias[:, None, :], torch.relu(hidden), weight.transpose(1, 2))
+    return F.log_softmax(hidden, dim=-1)
+
+
+def stacked_losses(
+    parameters: Sequence[torch.Tensor],
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+    in_dim: int = 784,
+) -> torch.Tensor:
+    """Each stacked copy's mean negative log-likelihood on the same data: shape (copies,)."""
+    log_probs = stacked_log_probs(parameters, inputs, in_dim)
+    picked = log_probs.gather(-1, targets.expand(len(log_probs), -1)[..., None])
+    return -picked[..., 0].mean(dim=1)

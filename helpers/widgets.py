@@ -15,11 +15,42 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
+import numpy as np
 from IPython.display import display
 from matplotlib.figure import Figure
 
 SKIPPED_WHILE_GRADING = "Interactive demo skipped while grading."
+CANNOT_RUN = "Cannot run with these settings: "
 Widget = TypeVar("Widget")
+
+
+class InvalidSetting(ValueError):
+    """A setting a demo cannot run with (text that is not a number, lists of different
+    lengths); the widget shows the message as one line instead of a traceback."""
+
+
+def explain_invalid_settings(run: Callable[..., None]) -> Callable[..., None]:
+    """``run``, printing ``InvalidSetting``'s message as one line instead of raising it.
+
+    Only ``InvalidSetting``: an error in the student's code keeps its traceback, which is
+    what the student needs to fix it.
+    """
+
+    @functools.wraps(run)
+    def run_or_explain(**settings: Any) -> None:
+        try:
+            run(**settings)
+        except InvalidSetting as error:
+            print(f"{CANNOT_RUN}{error}")
+
+    return run_or_explain
+
+
+def diverged_at(values: Any, limit: float) -> int | None:
+    """The first index whose value is not finite or above ``limit`` (a run that blew up)."""
+    values = np.asarray(values, dtype=np.float64)
+    bad = np.flatnonzero(~(np.abs(values) <= limit))  # NaN compares false: it counts too
+    return int(bad[0]) if bad.size else None
 
 
 def grading_mode() -> bool:
@@ -57,13 +88,17 @@ def run_button(controls: dict[str, widgets.Widget], run: Callable[..., None]) ->
     button = widgets.Button(description="Run", button_style="primary", icon="play")
     output = widgets.Output()
 
+    run = explain_invalid_settings(run)
+
     def on_click(_: object = None) -> None:
         output.clear_output(wait=True)
         with output:
             run(**{key: control.value for key, control in controls.items()})
 
     button.on_click(on_click)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), button, output])
+    # Wrapping: six controls in one row would squeeze each slider to a dot.
+    row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+    box = widgets.VBox([row, button, output])
     display(box)
     on_click()
     return box

@@ -1,207 +1,642 @@
-"""Benchmarks: how fast the demos respond, and what the vectorized helpers buy.
+"""The project's performance record: every figure next to its baseline or its target.
 
-    make bench
+    make bench                      # everything (under 10 minutes on 2 CPU cores)
+    .venv/bin/python scripts/bench.py --only demos,grading --class-size 20
 
-Prints the seconds each demo's compute function takes at its default widget values (what a
-student waits for after moving a slider), and ratios measured in the same run, which stay
-meaningful on any machine:
+Writes ``benchmarks/results.json`` and prints one table. Sections:
 
-- the loss slice on a 30 x 30 grid, evaluated at once vs one model copy per grid point;
-- deep linear network training with every epoch's recordings (singular values, RSMs) vs
-  plain gradient descent;
-- a student's update run under the autograder's shortcut detector vs run bare;
-- grading a generated class (correct, wrong and unfinished submissions) with the sandbox vs
-  without it: seconds per graded notebook (``BENCH_CLASS_SIZE`` students, default 20;
-  ``BENCH_CLASS_SIZE=0`` skips it).
+- **demos**: each interactive demo's compute function at its default widget values and at its
+  heaviest setting, next to the straightforward formulation in ``benchmarks/baselines.py``
+  (``tests/test_baselines_agree.py`` shows that both compute the same numbers). Both run on
+  one CPU thread, the setting the demos choose themselves (``helpers.device.one_cpu_thread``),
+  so the ratio measures the formulation alone. Median of several runs.
+- **notebooks**: each solution notebook executed headless top to bottom, outside grading mode
+  (demos run) and inside it (``NBGRADER_EXECUTION=autograde``: demos and training skipped).
+- **grading**: seconds per graded notebook for a generated class (a third correct, a third
+  with a wrong answer per exercise from the mutation suite, a third the untouched release),
+  with 1 and 2 workers, with and without the sandbox, and the speedup of 2 workers over 1.
+  Two workers grade the whole class (20 submissions of notebook 01, the quickest to grade);
+  one worker grades its first 6 (two of each kind), to stay within the time budget.
+- **tests**: the wall time of the last ``make test-fast`` and ``make test`` runs, which the test
+  suite records itself in ``benchmarks/test_times.json`` (running the suite here would take
+  longer than the whole bench may).
+- **gpu**: with CUDA, each notebook and the bonus training on CUDA against the CPU, and each
+  demo's compute on CUDA; skipped (and said so) on machines without CUDA.
+- **hooks**: rows other tools provide when present (see ``hook_rows``).
+
+Absolute seconds depend on the machine and on whatever else runs on it; the ratios much less.
 """
 
 from __future__ import annotations
 
-import copy
+import argparse
+import datetime
 import importlib
+import json
 import os
+import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import nbformat
-import torch
-import torch.nn.functional as F
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # benchmarks/ and tests/ are not installed packages
 
-from helpers.checking import no_shortcuts
-from helpers.data import hierarchical_data, load_mnist
-from helpers.deep_linear import demos as linear_demos
-from helpers.deep_linear.network import LinearNet
-from helpers.deep_linear.reference import initializer_
-from helpers.device import set_device, set_seed
-from helpers.models import MLP
-from helpers.optimization import demos as optimization_demos
-from helpers.optimization import reference as updates
-from helpers.optimization.landscape import BIAS_INDEX, WEIGHT_INDEX, LossSlice
+import nbformat  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
-REPEATS = 3
+from benchmarks import baselines  # noqa: E402
+from helpers.basics import demos as basics_demos  # noqa: E402
+from helpers.basics import reference as basics_reference  # noqa: E402
+from helpers.data import hierarchical_data, load_mnist  # noqa: E402
+from helpers.deep_linear import demos as linear_demos  # noqa: E402
+from helpers.deep_linear.network import LinearNet  # noqa: E402
+from helpers.deep_linear.reference import initializer_  # noqa: E402
+from helpers.device import set_seed  # noqa: E402
+from helpers.models import MLP  # noqa: E402
+from helpers.optimization import demos as optimization_demos  # noqa: E402
+from helpers.optimization import reference as updates  # noqa: E402
+from helpers.optimization.landscape import LossSlice, newton_optimum  # noqa: E402
+from helpers.rules import demos as rules_demos  # noqa: E402
+from helpers.rules import reference as rules_reference  # noqa: E402
+
+RESULTS = REPO_ROOT / "benchmarks" / "results.json"
+TEST_TIMES = REPO_ROOT / "benchmarks" / "test_times.json"
+BROWSER_TIMINGS = REPO_ROOT / "build" / "browser" / "timings.json"
+SECTIONS = ("demos", "notebooks", "grading", "tests", "gpu", "hooks")
+DEMO_TARGET_SECONDS = 1.0
+DEMO_TARGET_RATIO = 2.0
+DEMOS_SUM_TARGET_RATIO = 3.0
+NOTEBOOK_TARGET_SECONDS = 60.0
+GRADING_TARGET_SECONDS = 10.0
+GRADING_TARGET_SPEEDUP = 1.7
 
 
-def best_time(run: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Fastest of ``repeats`` runs, in seconds (the least disturbed by other work)."""
+@dataclass
+class Row:
+    """One line of the record: a measurement, and what it is compared with."""
+
+    section: str
+    name: str
+    seconds: float | None
+    baseline: float | None = None  # the baseline's seconds, when there is one
+    target: str = ""  # what the row must meet, in words ("<= 1 s, >= 2x")
+    met: bool | None = None  # None: no target
+    note: str = ""
+    date: str = ""  # when the row was measured
+
+    @property
+    def ratio(self) -> float | None:
+        if self.seconds and self.baseline:
+            return self.baseline / self.seconds
+        return None
+
+
+def median_time(run: Callable[[], object], repeats: int) -> float:
+    """Median seconds of ``repeats`` runs (the median leaves out a first, colder run)."""
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return statistics.median(times)
 
 
-def slice_per_point(model: MLP, inputs: torch.Tensor, targets: torch.Tensor, points: int) -> None:
-    """The naive way to draw the slice: a model copy per grid point, one forward pass each."""
-    axis = torch.linspace(-4, 4, points)
-    with torch.no_grad():
-        for u in axis:
-            for v in axis:
-                probe = copy.deepcopy(model)
-                layer = probe.main[0]
-                layer.weight[WEIGHT_INDEX] = u
-                layer.bias[BIAS_INDEX] = v
-                F.nll_loss(probe(inputs), targets)
+# --------------------------------------------------------------------------------------
+# Demos
+# --------------------------------------------------------------------------------------
 
 
-def plain_linear_training(inputs: torch.Tensor, targets: torch.Tensor, epochs: int) -> None:
-    """Gradient descent on the deep linear network with nothing recorded."""
+@dataclass
+class DemoCase:
+    name: str
+    fast: Callable[[], object]
+    baseline: Callable[[], object] | None
+    default: bool  # at the widget's default values (the 1-second target applies)
+    note: str = ""
+
+
+def demo_cases(device: torch.device) -> list[DemoCase]:
+    """Every interactive demo's compute, at its defaults and at its heaviest setting."""
+    set_seed(2021)
+    train_set, _ = load_mnist()
+    subset = torch.randperm(len(train_set))[:500]
+    inputs, targets = train_set.data[subset].to(device), train_set.targets[subset].to(device)
+    all_inputs, all_targets = train_set.data.to(device), train_set.targets.to(device)
+    linear = optimization_demos.partially_train(MLP(hidden_dims=[]).to(device), inputs, targets)
+    loss_slice = LossSlice.from_model(linear, inputs, targets)
+    tree = hierarchical_data(n_features=10_000, flip_probability=0.15, seed=2021, device=device)
+    gd, momentum, rmsprop, sample = (
+        updates.gradient_update,
+        updates.momentum_update,
+        updates.rmsprop_update,
+        updates.sample_minibatch,
+    )
+    exercises = {
+        "Nesterov": rules_reference.Nesterov,
+        "Adagrad": rules_reference.Adagrad,
+        "Adam": rules_reference.Adam,
+    }
+    rules = rules_demos.default_rules(exercises, 0.01, 0.1, 0.9)
+
+    def lr_demo(steps: int) -> DemoCase:
+        fit = basics_reference.fit_polynomial
+        return DemoCase(
+            f"01 learning rate, {steps} steps",
+            lambda: basics_demos.lr_run(fit, 1e-6, steps, device=device),
+            lambda: baselines.lr_run_history(fit, 1e-6, steps),
+            steps == 2000,
+            "baseline: Polynomial3, four scalar parameters",
+        )
+
+    def rules_demo(function: str, steps: int, schedule: str) -> DemoCase:
+        return DemoCase(
+            f"04 rules, {function}, {steps} steps, {schedule}",
+            lambda: rules_demos.compare_rules(function, rules, steps, schedule),
+            lambda: baselines.compare_rules(function, rules, steps, schedule),
+            steps == 300,
+            "baseline: one rule at a time, lr adjusted every step",
+        )
+
+    def overparameterization(hidden: str, steps: int, copies: int) -> DemoCase:
+        settings = {"hidden_dims": hidden, "steps": steps, "num_inits": copies}
+        return DemoCase(
+            f"03 overparameterization [{hidden}], {copies} x {steps} steps",
+            lambda: optimization_demos.overparameterization(inputs, targets, gd, **settings),
+            lambda: baselines.overparameterization(inputs, targets, gd, **settings),
+            hidden == "10",
+            "baseline: one perturbed model trained at a time",
+        )
+
+    def optimizers(batch_size: int, steps: int) -> DemoCase:
+        settings = {"batch_size": batch_size, "steps": steps}
+        data = (all_inputs, all_targets, gd, momentum, rmsprop, sample)
+        return DemoCase(
+            f"03 compare optimizers, batch {batch_size}, {steps} steps",
+            lambda: optimization_demos.compare_optimizers(*data, **settings),
+            None,
+            steps == 150,
+            "matrix products dominate: trains one model at a time itself",
+        )
+
+    return [
+        lr_demo(2000),
+        lr_demo(10_000),
+        DemoCase(
+            "02 loss vs eta and gamma, 250 epochs",
+            lambda: linear_demos.loss_for_settings(tree),
+            lambda: plain_linear_training(tree.items, tree.features, 250),
+            True,
+            "baseline: plain training, loss only (the recordings' cost)",
+        ),
+        DemoCase(
+            "02 SVD/RSA explorer, 250 epochs",
+            lambda: linear_demos.svd_rsa_record(tree),
+            lambda: baselines.tree_training_record(tree),
+            True,
+            "baseline: one training run per recorded quantity",
+        ),
+        DemoCase(
+            "03 loss surface, 30 x 30 grid",
+            lambda: LossSlice.from_model(linear, inputs, targets).grid(points=30),
+            lambda: baselines.loss_slice_grid(linear, inputs, targets, points=30),
+            True,
+            "baseline: a model copy per grid point",
+        ),
+        DemoCase(
+            "03 Newton's optimum",
+            lambda: newton_optimum(LossSlice.from_model(linear, inputs, targets)),
+            lambda: baselines.newton_fixed_iterations(linear, inputs, targets),
+            True,
+            f"baseline: {baselines.NEWTON_ITERATIONS} iterations through the whole model",
+        ),
+        DemoCase(
+            "03 loss changes, 100 directions",
+            lambda: optimization_demos.loss_changes(linear, inputs, targets, gd),
+            lambda: baselines.loss_changes(linear, inputs, targets, gd),
+            True,
+            "baseline: a model copy per direction",
+        ),
+        DemoCase(
+            "03 momentum vs gradient descent, 300 steps",
+            lambda: optimization_demos.momentum_vs_gd(loss_slice, gd, momentum),
+            lambda: baselines.momentum_vs_gd(linear, inputs, targets, gd, momentum),
+            True,
+            "baseline: the loss through the whole model",
+        ),
+        DemoCase(
+            "03 momentum vs gradient descent, 500 steps",
+            lambda: optimization_demos.momentum_vs_gd(loss_slice, gd, momentum, steps=500),
+            lambda: baselines.momentum_vs_gd(linear, inputs, targets, gd, momentum, steps=500),
+            False,
+        ),
+        overparameterization("10", 150, 7),
+        overparameterization("100, 100", 500, 10),
+        DemoCase(
+            "03 cost of computation, hidden [100]",
+            lambda: optimization_demos.computation_time(all_inputs, all_targets),
+            None,
+            True,
+            "measures time itself: no baseline",
+        ),
+        optimizers(100, 150),
+        optimizers(250, 500),
+        rules_demo("ill-conditioned quadratic", 300, "constant"),
+        rules_demo("Rosenbrock", 1500, "warm-up + cosine"),
+    ]
+
+
+def plain_linear_training(inputs: torch.Tensor, targets: torch.Tensor, epochs: int) -> list:
+    """Gradient descent on the deep linear network recording only the loss, the plain way."""
     model = LinearNet(inputs.shape[1], 30, targets.shape[1]).to(inputs.device)
-    initializer_(model, 1e-12)
+    initializer_(model, 1e-12, generator=torch.Generator(inputs.device).manual_seed(0))
+    losses = []
     for _ in range(epochs):
         model.zero_grad()
         output, _ = model(inputs)
-        F.mse_loss(output, targets).backward()
+        loss = F.mse_loss(output, targets)
+        loss.backward()
+        losses.append(loss.item())
         with torch.no_grad():
             for weight in model.parameters():
                 weight -= 100.0 * weight.grad
+    return losses
 
 
-def main() -> None:
-    set_seed(2021)
-    device = set_device()
-    train_set, _ = load_mnist()
-    inputs = train_set.data[:500].to(device)
-    targets = train_set.targets[:500].to(device)
-    tree = hierarchical_data(device=device)
-
-    linear = MLP(hidden_dims=[]).to(device)
-    optimization_demos.partially_train(linear, inputs, targets, steps=50)
-    loss_slice = LossSlice.from_model(linear, inputs.cpu(), targets.cpu())
-    grid_points = 30
-
-    print("\nDemo compute at default widget values (seconds, best of 3)")
-    demos = {
-        "03 loss changes (100 directions)": lambda: optimization_demos.loss_changes(
-            MLP(hidden_dims=[]).to(device), inputs, targets, updates.gradient_update
-        ),
-        "03 momentum vs gradient descent": lambda: optimization_demos.momentum_vs_gd(
-            loss_slice, updates.gradient_update, updates.momentum_update
-        ),
-        "03 overparameterization": lambda: optimization_demos.overparameterization(
-            inputs, targets, updates.gradient_update
-        ),
-        "03 compare optimizers": lambda: optimization_demos.compare_optimizers(
-            inputs,
-            targets,
-            updates.gradient_update,
-            updates.momentum_update,
-            updates.rmsprop_update,
-            updates.sample_minibatch,
-        ),
-        "02 loss vs lr and gamma": lambda: linear_demos.loss_for_settings(tree),
-        "02 SVD/RSA explorer (one run)": lambda: linear_demos.svd_rsa_record(tree),
-    }
-    for name, run in demos.items():
-        print(f"  {name:<36} {best_time(run):7.3f}")
-
-    print("\nRatios measured in this run")
-    vectorized = best_time(lambda: loss_slice.grid(points=grid_points))
-    naive = best_time(lambda: slice_per_point(linear.cpu(), inputs.cpu(), targets.cpu(), 10), 1)
-    naive_per_grid = naive * (grid_points / 10) ** 2
-    print(
-        f"  loss slice, {grid_points}x{grid_points} grid: per-point copies take "
-        f"{naive_per_grid / vectorized:6.1f}x as long as the vectorized grid"
+def demo_rows(repeats: int) -> list[Row]:
+    # One thread for the demos and their baselines alike: the demos choose it themselves, and
+    # the ratio should measure the formulation, not the thread setting.
+    torch.set_num_threads(1)
+    rows = []
+    fast_sum = baseline_sum = 0.0
+    for case in demo_cases(torch.device("cpu")):
+        runs = repeats if case.default else 1  # the heaviest settings take long enough once
+        seconds = median_time(case.fast, runs)
+        baseline = median_time(case.baseline, runs) if case.baseline else None
+        row = Row("demos", case.name, seconds, baseline, note=case.note)
+        if case.default:
+            row.target = f"<= {DEMO_TARGET_SECONDS:g} s" + (
+                f", >= {DEMO_TARGET_RATIO:g}x" if baseline else ""
+            )
+            row.met = seconds <= DEMO_TARGET_SECONDS and (
+                baseline is None or row.ratio >= DEMO_TARGET_RATIO
+            )
+            if baseline:
+                fast_sum, baseline_sum = fast_sum + seconds, baseline_sum + baseline
+        rows.append(row)
+        print(format_row(row), flush=True)
+    total = Row(
+        "demos",
+        "sum of the demos at their defaults",
+        fast_sum,
+        baseline_sum,
+        f">= {DEMOS_SUM_TARGET_RATIO:g}x",
     )
-    recorded = best_time(lambda: linear_demos.loss_for_settings(tree))
-    plain = best_time(lambda: plain_linear_training(tree.items, tree.features, 250))
-    print(f"  deep linear training, 250 epochs: recording costs {recorded / plain:6.2f}x plain")
-
-    params = [torch.randn(100, 100, requires_grad=True) for _ in range(3)]
-
-    def update() -> None:
-        updates.gradient_update(sum((p**2).sum() for p in params), params, 1e-3)
-
-    def watched_update() -> None:
-        with no_shortcuts("gradient_update", torch.optim):
-            update()
-
-    bare, watched = best_time(update, 20), best_time(watched_update, 20)
-    print(f"  shortcut detector around one update: {watched / bare:6.2f}x bare")
-
-    class_size = int(os.environ.get("BENCH_CLASS_SIZE", "20"))
-    if class_size:
-        print("\nGrading (seconds per notebook)")
-        grading_benchmark(class_size)
+    total.met = total.ratio is not None and total.ratio >= DEMOS_SUM_TARGET_RATIO
+    rows.append(total)
+    torch.set_num_threads(os.cpu_count() or 1)
+    return rows
 
 
-def grading_benchmark(class_size: int, workers: int = 2) -> None:
-    """Grade a generated class of notebook 02 with and without the sandbox; seconds per notebook.
+# --------------------------------------------------------------------------------------
+# Notebooks
+# --------------------------------------------------------------------------------------
 
-    A third of the class is correct, a third has one wrong answer per exercise (from the
-    mutation suite), a third is the untouched release.
-    """
-    from instructor import classroom, sandbox
-    from instructor.notebook import REPO_ROOT, find_cell, topics
 
-    sys.path.insert(0, str(REPO_ROOT / "tests"))
-    topic = next(t for t in topics() if t.name == "deep_linear")
+def execute_notebook(
+    path: Path, grading: bool, extra_env: dict[str, str] | None = None
+) -> tuple[float, int]:
+    """Seconds to run a notebook top to bottom in a fresh kernel, and its number of errors."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    environment = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
+    if grading:
+        environment["NBGRADER_EXECUTION"] = "autograde"
+    environment.update(extra_env or {})
+    client = NotebookClient(
+        notebook,
+        timeout=300,
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    client.execute(env=environment)
+    seconds = time.perf_counter() - start
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    errors = sum(output.output_type == "error" for output in outputs)
+    return seconds, errors
+
+
+def notebook_rows() -> list[Row]:
+    from instructor.notebook import topics
+
+    rows = []
+    for topic in topics():
+        for grading in (False, True):
+            seconds, errors = execute_notebook(topic.solution_path(), grading)
+            mode = "grading mode" if grading else "outside grading"
+            row = Row(
+                "notebooks",
+                f"{topic.assignment}, {mode}",
+                seconds,
+                target=f"<= {NOTEBOOK_TARGET_SECONDS:g} s",
+                met=seconds <= NOTEBOOK_TARGET_SECONDS and errors == 0,
+                note=f"{errors} cells with errors" if errors else "",
+            )
+            rows.append(row)
+            print(format_row(row), flush=True)
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# Grading
+# --------------------------------------------------------------------------------------
+
+
+def generate_class(root: Path, topic, class_size: int) -> None:
+    """A class of ``class_size`` submissions of ``topic`` under ``root/submitted``: a third
+    correct, a third with one wrong answer per exercise (from the mutation suite), a third the
+    untouched release."""
+    from instructor.notebook import find_cell
+
     wrong = importlib.import_module(f"variants_{topic.name}").WRONG
+    solution = nbformat.read(topic.solution_path(), as_version=4)
+    for index in range(class_size):
+        notebook = nbformat.read(topic.release_path(root), as_version=4)
+        for name in topic.exercises:
+            if index % 3 == 0:
+                find_cell(notebook, name).source = find_cell(solution, name).source
+            elif index % 3 == 1:
+                variants = list(wrong[name].values())
+                find_cell(notebook, name).source = variants[index % len(variants)]
+        target = root / "submitted" / f"student_{index:03d}" / topic.assignment
+        target.mkdir(parents=True)
+        nbformat.write(notebook, target / topic.notebook_name)
+
+
+def grading_rows(class_size: int, assignment: str, one_worker_sample: int) -> list[Row]:
+    from instructor import classroom, sandbox
+    from instructor.notebook import topics
+
+    sys.path.insert(0, str(REPO_ROOT / "tests"))  # the mutation suites (variants_*.py)
+    topic = next(t for t in topics() if t.assignment == assignment)
+    modes = [True, False] if sandbox.available() else [False]
+    rows: list[Row] = []
+    per_notebook_by_mode: dict[bool, dict[int, float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         root = Path(folder)
         (root / "solutions").symlink_to(REPO_ROOT / "solutions")
         course = classroom.Course(root=root)
         classroom.release(course, [topic.assignment])
-        solution = nbformat.read(topic.solution_path(), as_version=4)
-        for index in range(class_size):
-            notebook = nbformat.read(topic.release_path(root), as_version=4)
-            for name in topic.exercises:
-                if index % 3 == 0:
-                    find_cell(notebook, name).source = find_cell(solution, name).source
-                elif index % 3 == 1:
-                    variants = list(wrong[name].values())
-                    find_cell(notebook, name).source = variants[index % len(variants)]
-            target = root / "submitted" / f"student_{index:03d}" / topic.assignment
-            target.mkdir(parents=True)
-            nbformat.write(notebook, target / topic.notebook_name)
-        modes = {"without the sandbox": False}
-        if sandbox.available():
-            modes["with the sandbox"] = True
-        seconds = {}
-        for label, sandboxed in modes.items():
+        generate_class(root, topic, class_size)
+        everyone = sorted(path.name for path in (root / "submitted").iterdir())
+        # One worker grades the first students only (each kind equally often): the whole
+        # class twice more would take the bench past its time budget.
+        graded = {1: everyone[: max(3, one_worker_sample)], 2: everyone}
+        for sandboxed in modes:
+            per_notebook = {}
+            for workers, students in graded.items():
+                start = time.perf_counter()
+                classroom.grade_class(
+                    course,
+                    workers=workers,
+                    assignments=[topic.assignment],
+                    students=students,
+                    feedback=False,
+                    sandboxed=sandboxed,
+                )
+                per_notebook[workers] = (time.perf_counter() - start) / len(students)
+                shutil.rmtree(root / "autograded", ignore_errors=True)
+            per_notebook_by_mode[sandboxed] = per_notebook
+            label = "with the sandbox" if sandboxed else "without the sandbox"
+            for workers, seconds in per_notebook.items():
+                name = f"{len(graded[workers])} x {topic.assignment}, {label}, {workers} worker(s)"
+                row = Row("grading", f"{name}, per notebook", seconds)
+                if sandboxed and workers == 2:
+                    row.target = f"<= {GRADING_TARGET_SECONDS:g} s"
+                    row.met = seconds <= GRADING_TARGET_SECONDS
+                rows.append(row)
+                print(format_row(row), flush=True)
+            speedup = Row(
+                "grading",
+                f"2 workers over 1, {label}",
+                per_notebook[2],
+                per_notebook[1],
+                f">= {GRADING_TARGET_SPEEDUP:g}x" if sandboxed else "",
+            )
+            speedup.met = speedup.ratio >= GRADING_TARGET_SPEEDUP if sandboxed else None
+            rows.append(speedup)
+            print(format_row(speedup), flush=True)
+        # Each Dask worker grades as the plain path does, in the sandbox where there is one.
+        plain_two_workers = per_notebook_by_mode[modes[0]][2]
+        rows.append(cluster_row(course, topic.assignment, everyone, plain_two_workers))
+    if len(modes) == 1:
+        rows.append(Row("grading", "with the sandbox", None, note="skipped: no bubblewrap"))
+    return rows
+
+
+def cluster_row(course, assignment: str, students: list[str], baseline: float) -> Row:
+    """The same class on a local Dask cluster of 2 worker processes, next to the plain path
+    with 2 workers (sandboxed where bubblewrap works); the start-up is paid once per class."""
+    from instructor import cluster
+
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as output:
+        start = time.perf_counter()
+        with cluster.local_cluster(2) as local:
+            started = time.perf_counter() - start
             start = time.perf_counter()
-            classroom.grade_class(
+            cluster.grade_class(
                 course,
-                workers=workers,
-                assignments=[topic.assignment],
+                local.scheduler_address,
+                output_root=Path(output),
+                assignments=[assignment],
+                students=students,
                 feedback=False,
-                sandboxed=sandboxed,
             )
-            seconds[label] = (time.perf_counter() - start) / class_size
-            print(
-                f"  grading {class_size} x {topic.assignment}, {label}: "
-                f"{seconds[label]:5.1f} s per notebook ({workers} workers)"
-            )
-            shutil.rmtree(root / "autograded", ignore_errors=True)
-        if len(seconds) == 2:
-            ratio = seconds["with the sandbox"] / seconds["without the sandbox"]
-            print(f"  the sandbox costs {ratio:5.2f}x per notebook")
-        else:
-            print("  bubblewrap is missing: the sandboxed row was skipped")
+            seconds = (time.perf_counter() - start) / len(students)
+    name = f"{len(students)} x {assignment} on a local Dask cluster, 2 workers, per notebook"
+    row = Row("grading", name, seconds, baseline, note=f"cluster start-up {started:.1f} s")
+    print(format_row(row), flush=True)
+    return row
+
+
+# --------------------------------------------------------------------------------------
+# Tests, GPU, hooks
+# --------------------------------------------------------------------------------------
+
+
+def test_rows() -> list[Row]:
+    """The last recorded wall time of each test selection (tests/conftest.py writes them)."""
+    if not TEST_TIMES.exists():
+        return [Row("tests", "make test, make test-fast", None, note="not recorded yet")]
+    recorded = json.loads(TEST_TIMES.read_text())
+    names = {"not e2e": "make test-fast (-m 'not e2e')", "all": "make test (whole suite)"}
+    rows = []
+    for selection, name in names.items():
+        entry = recorded.get(selection)
+        if entry is None:
+            rows.append(Row("tests", name, None, note="not recorded yet"))
+            continue
+        outcome = "passed" if entry["exit_status"] == 0 else f"exit status {entry['exit_status']}"
+        note = f"recorded {entry['finished']}, {entry['tests']} tests, {outcome}"
+        rows.append(Row("tests", name, entry["seconds"], note=note))
+    return rows
+
+
+def gpu_rows(repeats: int) -> list[Row]:
+    """Notebooks and the bonus training on CUDA against the CPU, and each demo on CUDA."""
+    if not torch.cuda.is_available():
+        return [Row("gpu", "CUDA rows", None, note="skipped: no CUDA on this machine")]
+    from instructor.notebook import topics
+
+    rows = []
+    for topic in topics():
+        cpu, _ = execute_notebook(topic.solution_path(), False, {"COURSE_DEVICE": "cpu"})
+        cuda, errors = execute_notebook(topic.solution_path(), False, {"COURSE_DEVICE": "cuda"})
+        note = f"{errors} cells with errors" if errors else "baseline: the same on the CPU"
+        rows.append(Row("gpu", f"{topic.assignment} on CUDA", cuda, cpu, note=note))
+    for device in ("cpu", "cuda"):
+        bonus = bonus_training_seconds(torch.device(device))
+        rows.append(Row("gpu", f"bonus training (03), 2 epochs, {device}", bonus))
+    rows[-1].baseline = rows[-2].seconds
+    for case in demo_cases(torch.device("cuda")):
+
+        def synchronized(run: Callable[[], object] = case.fast) -> None:
+            run()
+            torch.cuda.synchronize()
+
+        rows.append(Row("gpu", f"{case.name} on CUDA", median_time(synchronized, repeats)))
+    return rows
+
+
+def bonus_training_seconds(device: torch.device) -> float:
+    """Seconds for notebook 03's bonus: the MLP [200, 100, 50], Adam, 2 epochs, batch 64."""
+    from helpers.training import make_loader, split_validation, train_model
+
+    set_seed(2021)
+    train_set, _ = load_mnist()
+    train_part, val_part = split_validation(train_set, validation_fraction=0.125, seed=2021)
+    train_loader = make_loader(train_part, 64, shuffle=True, seed=2021)
+    val_loader = make_loader(val_part, 256, shuffle=False, seed=2021)
+    model = MLP(hidden_dims=[200, 100, 50]).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    train_model(model, optimizer, train_loader, val_loader, 2, device)
+    return time.perf_counter() - start
+
+
+def hook_rows() -> list[Row]:
+    """Rows that other tools measure; each is reported when its source is present.
+
+    - Browser redraw times: ``build/browser/timings.json``, written by
+      ``tests/test_browser.py``: per demo, the seconds from a control's change to the new
+      figure, at the defaults (``first_seconds``) and at worst (``max_seconds``).
+    """
+    rows = []
+    if BROWSER_TIMINGS.exists():
+        recorded = datetime.datetime.fromtimestamp(BROWSER_TIMINGS.stat().st_mtime)
+        for demo in json.loads(BROWSER_TIMINGS.read_text())["demos"]:
+            note = f"slowest redraw {demo['max_seconds']:.2f} s; recorded {recorded:%Y-%m-%d}"
+            name = f"browser redraw {demo['notebook']}: {demo['demo']}"
+            rows.append(Row("hooks", name, demo["first_seconds"], note=note))
+    else:
+        rows.append(Row("hooks", "browser redraw times", None, note=f"no {BROWSER_TIMINGS}"))
+    return rows
+
+
+# --------------------------------------------------------------------------------------
+# The table and the record
+# --------------------------------------------------------------------------------------
+
+
+def format_row(row: Row) -> str:
+    seconds = "skipped" if row.seconds is None else f"{row.seconds:8.3f}"
+    baseline = f"{row.baseline:8.3f}" if row.baseline else ""
+    ratio = f"{row.ratio:6.2f}x" if row.ratio else ""
+    verdict = {True: "yes", False: "NO", None: ""}[row.met]
+    return (
+        f"{row.section:<9} {row.name[:58]:<58} {seconds:>8} {baseline:>8} {ratio:>7} "
+        f"{row.target:<16} {verdict:<3} {row.note}"
+    ).rstrip()
+
+
+HEADER = (
+    f"{'section':<9} {'row':<58} {'seconds':>8} {'baseline':>8} {'ratio':>7} "
+    f"{'target':<16} {'met':<3} note"
+)
+
+
+def machine() -> dict[str, object]:
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "demo_threads": 1,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per demo (median)")
+    parser.add_argument("--class-size", type=int, default=20, help="submissions to grade")
+    parser.add_argument(
+        "--assignment", default="01_pytorch_basics", help="the notebook the class submits"
+    )
+    parser.add_argument(
+        "--one-worker-sample", type=int, default=6, help="students graded with one worker"
+    )
+    arguments = parser.parse_args()
+    chosen = [name.strip() for name in arguments.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {', '.join(SECTIONS)}")
+    started = time.perf_counter()
+    record = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine()}
+    print(HEADER)
+    runs = {
+        "demos": lambda: demo_rows(arguments.repeats),
+        "notebooks": notebook_rows,
+        "grading": lambda: grading_rows(
+            arguments.class_size, arguments.assignment, arguments.one_worker_sample
+        ),
+        "tests": test_rows,
+        "gpu": lambda: gpu_rows(arguments.repeats),
+        "hooks": hook_rows,
+    }
+    # Sections not run this time keep their rows from the previous record (each row is dated).
+    previous = json.loads(RESULTS.read_text())["rows"] if RESULTS.exists() else []
+    kept = [
+        Row(**{key: value for key, value in row.items() if key != "ratio"})
+        for row in previous
+        if row["section"] not in chosen
+    ]
+    rows: list[Row] = []
+    for section in chosen:
+        rows += [Row(**{**asdict(row), "date": record["date"]}) for row in runs[section]()]
+        # Written after every section, so that an interrupted run keeps what it measured.
+        rows = sorted(kept + rows, key=lambda row: SECTIONS.index(row.section))
+        kept = []
+        record["seconds"] = time.perf_counter() - started
+        record["rows"] = [{**asdict(row), "ratio": row.ratio} for row in rows]
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"\n{HEADER}")
+    for row in rows:
+        print(format_row(row))
+    missed = [row.name for row in rows if row.met is False]
+    print(f"\n{len(missed)} targets missed; {record['seconds']:.0f} s for {', '.join(chosen)}")
+    print(f"written to {RESULTS}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -16,22 +14,15 @@ from helpers.basics.polynomial import largest_stable_lr, sine_data
 
 @pytest.fixture(scope="module")
 def default_run():
-    started = time.perf_counter()
-    run = demos.lr_run(reference.fit_polynomial, lr=1e-6, steps=2000)
-    return run, time.perf_counter() - started
+    return demos.lr_run(reference.fit_polynomial, lr=1e-6, steps=2000)
 
 
 def test_lr_run_at_defaults_converges_without_divergence(default_run):
-    run, _ = default_run
+    run = default_run
     assert run.diverged_at is None
     assert run.history.shape == (2000,) and run.fitted.shape == run.x.shape
     assert run.optimum < run.history[-1] < 10.0
     assert run.largest_stable_lr == pytest.approx(3.56e-6, rel=2e-3)
-
-
-def test_lr_run_at_defaults_answers_within_a_few_seconds(default_run):
-    _, seconds = default_run
-    assert seconds < 10.0
 
 
 def test_divergence_is_detected_when_lr_is_above_the_limit():

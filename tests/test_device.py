@@ -91,3 +91,19 @@ def test_course_device_environment_variable_overrides_the_choice(monkeypatch):
 def test_set_device_picks_the_real_gpu_when_present(monkeypatch):
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     assert set_device().type == "cuda"
+
+
+def test_on_the_cpu_torch_runs_on_one_thread_and_one_cpu_thread_restores_the_setting(
+    monkeypatch,
+):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    previous = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        with device.one_cpu_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        set_device()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(previous)

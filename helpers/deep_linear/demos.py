@@ -26,7 +26,7 @@ from helpers.deep_linear.network import LinearNet, TrainingRecord, total_map, tr
 from helpers.deep_linear.reference import initializer_
 from helpers.deep_linear.theory import SaxeParameters, half_times, saxe_parameters
 from helpers.exercise import StudentOrReference
-from helpers.widgets import demo, show
+from helpers.widgets import demo, diverged_at, show
 
 YES_NO = ListedColormap(["#4fc3f7", "#d81b60"])  # -1 "no" light blue, +1 "yes" magenta
 
@@ -327,14 +327,25 @@ def loss_for_settings(
 def plot_loss_for_settings(losses: np.ndarray, lr: float, gamma: float) -> Figure:
     """One loss curve, saying so when training diverged."""
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    finite = np.isfinite(losses) & (losses < 1e6)
+    finite = np.isfinite(losses) & (losses < DIVERGED)
     ax.plot(np.where(finite, losses, np.nan), color="crimson")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mean squared error")
-    verdict = "" if finite.all() else "  (diverged: the loss blew up)"
+    epoch = diverged_at(losses, DIVERGED)
+    verdict = "" if epoch is None else f"  (diverged at epoch {epoch}: the loss blew up)"
+    if epoch is not None:
+        ax.axvline(epoch, color="tab:red", lw=1)
     ax.set_title(f"Training loss, eta = {lr:g}, gamma = {gamma:.0e}{verdict}")
     fig.tight_layout()
     return fig
+
+
+# Every epoch of these demos is one full-batch step; a loss above this has blown up.
+DIVERGED = 1e6
+# The widgets initialize with the reference and a seeded generator (see the module's
+# docstring); each redraw says so, naming the exercise that it stands for.
+SEEDED_REFERENCE = ("This run used the reference `ex_initializer_` from helpers, seeded, so "
+                    "that every student sees the same curves.")
 
 
 def _gamma_slider() -> widgets.FloatLogSlider:
@@ -357,6 +368,7 @@ def loss_lr_gamma_widget(data: TreeData) -> widgets.VBox:
 
     def redraw(lr: float, gamma: float) -> None:
         show(plot_loss_for_settings(loss_for_settings(data, lr, gamma), lr, gamma))
+        print(SEEDED_REFERENCE)
 
     output = widgets.interactive_output(redraw, {"lr": lr_slider, "gamma": gamma_slider})
     return widgets.VBox([widgets.HBox([lr_slider, gamma_slider]), output])
@@ -424,6 +436,7 @@ def svd_rsa_explorer(data: TreeData, n_epochs: int = 250) -> widgets.VBox:
         if key not in cache:
             cache[key] = svd_rsa_record(data, lr, gamma, n_epochs)
         show(plot_svd_rsa(cache[key], epoch, data.item_names))
+        print(SEEDED_REFERENCE)
 
     controls = {"lr": lr_slider, "gamma": gamma_slider, "epoch": epoch_slider}
     output = widgets.interactive_output(redraw, controls)

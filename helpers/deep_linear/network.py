@@ -8,14 +8,15 @@ answer, so ``checks`` may build its problems with it (the reference lives in ``r
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import trange
+
+from helpers.device import one_cpu_thread
 
 
 class LinearNet(nn.Module):
@@ -70,18 +71,6 @@ class TrainingRecord:
     predictions: np.ndarray
 
 
-@contextmanager
-def _one_cpu_thread(device: torch.device) -> Iterator[None]:
-    """Run tiny CPU matrix products on one thread: splitting them costs more than it saves."""
-    previous = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def train(
     model: nn.Module,
     inputs: torch.Tensor,
@@ -112,7 +101,7 @@ def train(
     rsms = torch.empty(n_epochs, n_items, n_items, device=device)
     gram_device = torch.device("cpu") if device.type == "mps" else device  # MPS lacks float64
     grams = torch.empty(n_epochs, in_dim, in_dim, device=gram_device, dtype=torch.float64)
-    with _one_cpu_thread(device):
+    with one_cpu_thread():  # tiny matrix products: threads cost more than they save
         for epoch in trange(n_epochs, desc="training", disable=not progress, leave=False):
             model.zero_grad()
             output, hidden = model(inputs)

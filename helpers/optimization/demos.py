@@ -26,10 +26,10 @@ import torch.nn.functional as F
 from IPython.display import display
 from matplotlib.figure import Figure
 from torch import nn
-from tqdm.auto import tqdm
 
+from helpers.device import one_cpu_thread
 from helpers.exercise import StudentOrReference
-from helpers.models import MLP, parameter_count, parse_hidden_dims, perturb_parameters_
+from helpers.models import MLP, StackedMLP, parameter_count, parse_hidden_dims
 from helpers.optimization.landscape import LossSlice, Quadratic
 from helpers.optimization.rules import (
     InPlaceRule,
@@ -40,9 +40,26 @@ from helpers.optimization.rules import (
     rmsprop,
 )
 from helpers.rules.reference import Adam
-from helpers.widgets import demo, run_button, show
+from helpers.widgets import InvalidSetting, demo, diverged_at, run_button, show
 
 SampleFn = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+
+
+BLOWUP = 10.0  # a classification loss ten times its starting value has blown up
+
+
+def loss_diverged_at(losses: np.ndarray) -> int | None:
+    """The step at which a training loss blew up (not finite, or ``BLOWUP`` times its start)."""
+    return diverged_at(losses, BLOWUP * abs(float(losses[0]))) if len(losses) else None
+
+
+def _until_divergence(losses: np.ndarray) -> np.ndarray:
+    """The losses with everything from the divergence on blanked, so that axes fit the rest."""
+    step = loss_diverged_at(losses)
+    shown = np.asarray(losses, dtype=np.float64).copy()
+    if step is not None:
+        shown[step:] = np.nan
+    return shown
 
 
 def _describe(*implementations: StudentOrReference) -> None:
@@ -107,8 +124,9 @@ def plot_class_filters(model: MLP) -> Figure:
 # --------------------------------------------------------------------------------------
 
 
+@one_cpu_thread()
 def loss_changes(
-    model: nn.Module,
+    model: MLP,
     inputs: torch.Tensor,
     targets: torch.Tensor,
     gradient_update: UpdateFn,
@@ -118,24 +136,21 @@ def loss_changes(
 ) -> dict[str, np.ndarray | float]:
     """Change in loss after random steps, and after one gradient step, from ``model``'s weights.
 
-    Random steps add Gaussian noise of standard deviation ``noise_scale`` to every parameter.
+    Random steps add Gaussian noise of standard deviation ``noise_scale`` to every parameter;
+    all the moved copies are evaluated in one pass (``StackedMLP``).
     Returns ``{"random": array of num_directions changes, "gradient": float}``; negative is better.
     """
     with torch.no_grad():
         base_loss = F.nll_loss(model(inputs), targets).item()
-        params = dict(model.named_parameters())
-        random_changes = []
-        for _ in range(num_directions):
-            moved = {name: p + noise_scale * torch.randn_like(p) for name, p in params.items()}
-            output = torch.func.functional_call(model, moved, (inputs,))
-            random_changes.append(F.nll_loss(output, targets).item() - base_loss)
+        moved = StackedMLP(model, num_directions, noise_scale).losses(inputs, targets)
+        random_changes = (moved - base_loss).cpu().numpy()
     stepped = copy.deepcopy(model)
     rule = gradient_descent(gradient_update, lr=lr)
     params = list(stepped.parameters())
     rule.step(F.nll_loss(stepped(inputs), targets), params, rule.init_state(params))
     with torch.no_grad():
         gradient_change = F.nll_loss(stepped(inputs), targets).item() - base_loss
-    return {"random": np.array(random_changes), "gradient": gradient_change}
+    return {"random": random_changes, "gradient": gradient_change}
 
 
 def plot_loss_changes(results: dict[str, dict]) -> Figure:
@@ -205,6 +220,7 @@ def iterations_to_reach(path: np.ndarray, optimum: np.ndarray, tolerance: float 
     return int(np.flatnonzero(outside)[-1] + 1) if outside.any() else 0
 
 
+@one_cpu_thread()
 def momentum_vs_gd(
     loss_slice: LossSlice | Quadratic,
     gradient_update: UpdateFn,
@@ -250,12 +266,17 @@ def plot_momentum_vs_gd(
 ) -> Figure:
     """Left: log10 distance to the optimum per coordinate. Right: paths on the loss contours."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
+    highest = 1.5
     for name, path in paths.items():
         color, _ = PATH_STYLES.get(name, ("blue", "-"))
         for column, (label, style) in enumerate(zip(axis_labels, ("-", ":"))):
-            distance = np.abs(path[:, column] - optimum[column])
-            left.plot(np.log10(1e-16 + distance), style, c=color, label=f"{name}: {label}")
-    left.set_ylim(-12, 1.5)
+            distance = np.log10(1e-16 + np.abs(path[:, column] - optimum[column]))
+            left.plot(distance, style, c=color, label=f"{name}: {label}")
+            highest = max(highest, np.nanmax(distance, initial=highest) + 0.5)
+        step = path_diverged_at(path)
+        if step is not None:
+            left.axvline(step, c=color, lw=3, alpha=0.4, label=f"{name}: diverged at step {step}")
+    left.set_ylim(-12, highest)
     left.set_xlabel("Iteration")
     left.set_ylabel("log10 |parameter - optimum|")
     left.set_title("Distance to the optimum, per coordinate")
@@ -274,6 +295,11 @@ def plot_momentum_vs_gd(
     right.legend(fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def path_diverged_at(path: np.ndarray) -> int | None:
+    """The step at which an ``optimize_slice`` path left for infinity (it stops there)."""
+    return diverged_at(np.abs(path[:, :2]).max(axis=1), DIVERGED)
 
 
 @demo
@@ -317,6 +343,10 @@ def momentum_widget(
         )
         show(plot_momentum_vs_gd(paths, optimum, grid, problem.axis_labels))
         for name, path in paths.items():
+            step = path_diverged_at(path)
+            if step is not None:
+                print(f"{name}: diverged at step {step}: lr {lr:.3g} is too large here.")
+                continue
             reached = iterations_to_reach(path, optimum)
             verdict = f"{reached} iterations" if reached >= 0 else "not within the steps shown"
             print(f"{name}: both coordinates within 1e-2 of the optimum after {verdict}.")
@@ -379,6 +409,7 @@ def plot_convex_vs_nonconvex(starts: Sequence[float] = (-1.8, 1.8)) -> Figure:
     return figure
 
 
+@one_cpu_thread()
 def overparameterization(
     inputs: torch.Tensor,
     targets: torch.Tensor,
@@ -391,32 +422,47 @@ def overparameterization(
 ) -> dict[str, np.ndarray | int]:
     """Train ``num_inits`` randomly perturbed copies of one MLP by full-batch gradient descent.
 
+    The copies train side by side as one ``StackedMLP``: ``gradient_update`` gets the stacked
+    parameters and the sum of the copies' losses, whose gradient holds each copy's own.
     Returns ``{"losses": (num_inits, steps) array of training losses, "num_params": int}``.
     """
     base = MLP(hidden_dims=parse_hidden_dims(hidden_dims)).to(inputs.device)
+    copies = StackedMLP(base, num_inits, noise_scale)
     rule = gradient_descent(gradient_update, lr=lr)
-    losses = np.zeros((num_inits, steps))
-    for run in tqdm(range(num_inits), desc="perturbed models", leave=False):
-        model = copy.deepcopy(base)
-        perturb_parameters_(model, noise_scale)
-        params = list(model.parameters())
-        state = rule.init_state(params)
-        for step in range(steps):
-            loss = F.nll_loss(model(inputs), targets)
-            losses[run, step] = loss.item()
-            rule.step(loss, params, state)
-    return {"losses": losses, "num_params": parameter_count(base)}
+    state = rule.init_state(copies.parameters)
+    losses = torch.empty(steps, num_inits, device=inputs.device)
+    for step in range(steps):
+        loss = copies.losses(inputs, targets)
+        losses[step] = loss.detach()
+        rule.step(loss.sum(), copies.parameters, state)
+    return {"losses": losses.T.cpu().numpy(), "num_params": parameter_count(base)}
 
 
 def plot_overparameterization(result: dict, hidden_dims: str) -> Figure:
-    """Loss curves of the perturbed copies (one line each)."""
+    """Loss curves of the perturbed copies (one line each), each up to where it diverged."""
     figure, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(result["losses"].T, alpha=0.8)
-    ax.set_ylim(0, 3)
+    ax.plot(np.array([_until_divergence(losses) for losses in result["losses"]]).T, alpha=0.8)
+    title = f"Hidden layers [{hidden_dims}]: {result['num_params']:,} parameters"
+    first = _first_divergence(result["losses"])
+    if first is not None:
+        ax.axvline(first, c="tab:red", lw=1)
+        title += f"\n{_diverged_copies(result['losses'])}"
+    ax.set_ylim(bottom=0)
     ax.set_xlabel("Iteration")
     ax.set_ylabel("Training loss")
-    ax.set_title(f"Hidden layers [{hidden_dims}]: {result['num_params']:,} parameters")
+    ax.set_title(title)
+    figure.tight_layout()
     return figure
+
+
+def _first_divergence(runs: np.ndarray) -> int | None:
+    steps = [step for step in map(loss_diverged_at, runs) if step is not None]
+    return min(steps, default=None)
+
+
+def _diverged_copies(runs: np.ndarray) -> str:
+    count = sum(loss_diverged_at(losses) is not None for losses in runs)
+    return f"diverged at step {_first_divergence(runs)} ({count} of {len(runs)} copies)"
 
 
 @demo
@@ -436,6 +482,9 @@ def overparameterization_widget(
     def run(**settings: object) -> None:
         result = overparameterization(inputs, targets, gradient_update, **settings)
         show(plot_overparameterization(result, settings["hidden_dims"]))
+        if _first_divergence(result["losses"]) is not None:
+            print(f"Training {_diverged_copies(result['losses'])}: lr {settings['lr']:.3g} is "
+                  "too large.")
         _describe(gradient_update)
 
     return run_button(controls, run)
@@ -516,7 +565,23 @@ def _parse_numbers(text: str, kind: type) -> list:
     try:
         return [kind(part) for part in text.split(",") if part.strip()]
     except ValueError as error:
-        raise ValueError(f"Expected comma-separated numbers, got {text!r}.") from error
+        what = "whole numbers" if kind is int else "numbers"
+        raise InvalidSetting(f"expected comma-separated {what}, got {text!r}.") from error
+
+
+def race_settings(batch_sizes: str, lrs: str, examples: int) -> tuple[list[int], list[float]]:
+    """The minibatch widget's text boxes as numbers, or ``InvalidSetting`` saying what is wrong."""
+    sizes, rates = _parse_numbers(batch_sizes, int), _parse_numbers(lrs, float)
+    if not sizes or len(sizes) != len(rates):
+        raise InvalidSetting(
+            f"give one learning rate per batch size ({len(sizes)} batch sizes, "
+            f"{len(rates)} learning rates)."
+        )
+    if not all(1 <= size <= examples for size in sizes):
+        raise InvalidSetting(f"batch sizes must lie between 1 and {examples:,} (the data).")
+    if not all(0 < rate < np.inf for rate in rates):
+        raise InvalidSetting("learning rates must be positive.")
+    return sizes, rates
 
 
 def minibatch_race(
@@ -562,8 +627,13 @@ def plot_minibatch_race(histories: dict[int, np.ndarray], lrs: Sequence[float]) 
         1, len(histories), figsize=(4 * len(histories), 3.5), sharey=True, squeeze=False
     )
     for ax, (batch_size, history), lr in zip(axes[0], histories.items(), lrs):
-        ax.plot(history[:, 0], history[:, 1], alpha=0.8)
-        ax.set_title(f"Batch size {batch_size}, lr {lr:g}: {len(history)} updates")
+        ax.plot(history[:, 0], _until_divergence(history[:, 1]), alpha=0.8)
+        title = f"Batch size {batch_size}, lr {lr:g}: {len(history)} updates"
+        step = loss_diverged_at(history[:, 1])
+        if step is not None:
+            ax.axvline(history[step, 0], c="tab:red", lw=1)
+            title += f"\ndiverged at step {step}"
+        ax.set_title(title)
         ax.set_xlabel("Seconds")
     axes[0, 0].set_ylabel("Minibatch loss")
     figure.tight_layout()
@@ -587,11 +657,15 @@ def minibatch_widget(
     }
 
     def run(batch_sizes: str, lrs: str, time_budget: str) -> None:
-        sizes, rates = _parse_numbers(batch_sizes, int), _parse_numbers(lrs, float)
+        sizes, rates = race_settings(batch_sizes, lrs, len(inputs))
         histories = minibatch_race(
             inputs, targets, gradient_update, sample_minibatch, sizes, rates, float(time_budget)
         )
         show(plot_minibatch_race(histories, rates))
+        for (batch_size, history), lr in zip(histories.items(), rates):
+            step = loss_diverged_at(history[:, 1])
+            if step is not None:
+                print(f"Batch size {batch_size}: diverged at step {step}: lr {lr:g} is too large.")
         _describe(gradient_update, sample_minibatch)
 
     return run_button(controls, run)
@@ -634,6 +708,7 @@ def _minibatch_losses(
     return losses
 
 
+@one_cpu_thread()
 def compare_optimizers(
     inputs: torch.Tensor,
     targets: torch.Tensor,
@@ -651,7 +726,10 @@ def compare_optimizers(
     """Minibatch losses of SGD, momentum, RMSprop (given functions) and Adam (notebook 04's).
 
     All four start from the same initial MLP and use the same learning rate; returns
-    ``{optimizer name: array of steps losses}``.
+    ``{optimizer name: array of steps losses}``. The models train one after another: their
+    matrix products dominate, and evaluating the four in one batched pass (as
+    ``overparameterization`` does) measured slower, because each rule must then be handed its
+    model's share of the gradients (``make bench``).
     """
     base = MLP(hidden_dims=hidden_dims).to(inputs.device)
     rules: Mapping[str, InPlaceRule] = {
@@ -677,10 +755,13 @@ def plot_compare_optimizers(histories: dict[str, np.ndarray]) -> Figure:
     """One panel per optimizer: minibatch loss against iteration, shared axes."""
     figure, axes = plt.subplots(1, len(histories), figsize=(3.4 * len(histories), 3.2), sharey=True)
     for ax, (name, losses) in zip(axes, histories.items()):
-        ax.plot(losses, alpha=0.8)
-        ax.set_title(name)
+        ax.plot(_until_divergence(losses), alpha=0.8)
+        step = loss_diverged_at(losses)
+        if step is not None:
+            ax.axvline(step, c="tab:red", lw=1)
+        ax.set_title(name if step is None else f"{name}\ndiverged at step {step}")
         ax.set_xlabel("Iteration")
-        ax.set_ylim(0, 2.5)
+        ax.set_ylim(bottom=0)
     axes[0].set_ylabel("Minibatch loss")
     figure.tight_layout()
     return figure
@@ -706,6 +787,10 @@ def compare_optimizers_widget(
     def run(**settings: float) -> None:
         histories = compare_optimizers(inputs, targets, *implementations, **settings)
         show(plot_compare_optimizers(histories))
+        for name, losses in histories.items():
+            step = loss_diverged_at(losses)
+            if step is not None:
+                print(f"{name}: diverged at step {step}: lr {settings['lr']:.3g} is too large.")
         _describe(*implementations)
 
     return run_button(controls, run)

@@ -16,6 +16,7 @@ logits are affine in ``u`` and ``v``, so one batched log-sum-exp replaces a mode
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -85,20 +86,26 @@ class LossSlice:
         u = torch.as_tensor(u, dtype=torch.float64, device=device)
         v = torch.as_tensor(v, dtype=torch.float64, device=device)
         u, v = torch.broadcast_tensors(u, v)
+        u_direction, v_direction = self._directions
+        # logits[..., n, c] = frozen[n, c] + u * pixel[n] * [c == 0] + v * [c == 7]
+        logits = (
+            self.frozen_logits + u[..., None, None] * u_direction + v[..., None, None] * v_direction
+        )
+        log_probs = torch.log_softmax(logits, dim=-1)
+        picked = log_probs.gather(-1, self.targets.expand(*u.shape, -1)[..., None])[..., 0]
+        return -picked.mean(dim=-1)
+
+    @functools.cached_property
+    def _directions(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """How the logits change per unit of ``u`` (N, C) and of ``v`` (C,); computed once,
+        because optimizers call the slice hundreds of times."""
+        device = self.frozen_logits.device
         n_classes = self.frozen_logits.shape[1]
         weight_column = torch.zeros(n_classes, dtype=torch.float64, device=device)
         weight_column[self.weight_class] = 1.0
         bias_column = torch.zeros_like(weight_column)
         bias_column[self.bias_class] = 1.0
-        # logits[..., n, c] = frozen[n, c] + u * pixel[n] * [c == 0] + v * [c == 7]
-        logits = (
-            self.frozen_logits
-            + u[..., None, None] * (self.pixel[:, None] * weight_column)
-            + v[..., None, None] * bias_column
-        )
-        log_probs = torch.log_softmax(logits, dim=-1)
-        picked = log_probs.gather(-1, self.targets.expand(*u.shape, -1)[..., None])[..., 0]
-        return -picked.mean(dim=-1)
+        return self.pixel[:, None] * weight_column, bias_column
 
     def grid(
         self, extent: float = 4.0, points: int = 30, chunk: int = 256

@@ -20,6 +20,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor, nn
 
+from helpers.device import one_cpu_thread
 from helpers.exercise import StudentOrReference
 from helpers.rules.checks import EXERCISES
 from helpers.rules.protocol import (
@@ -35,7 +36,7 @@ from helpers.rules.protocol import (
     update_,
 )
 from helpers.rules.schedules import Schedule, constant, cosine_decay, step_decay, warmup
-from helpers.widgets import demo, run_button, show
+from helpers.widgets import demo, diverged_at, run_button, show
 
 # --------------------------------------------------------------------------------------
 # Test functions
@@ -87,6 +88,7 @@ class Point(nn.Module):
 
 SCHEDULES = ("constant", "step", "cosine", "warm-up + cosine")
 LOSS_FLOOR = 1e-20  # the lowest loss the plots show
+BLOWN_UP = 1e8  # a path whose loss passes this has diverged: compare_rules stops it
 
 
 def relative_schedule(name: str, steps: int) -> Schedule:
@@ -113,23 +115,9 @@ def optimize_2d(
     function: str, rule: Rule, steps: int, schedule: str = "constant"
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run ``rule`` on a test function: ``(path, losses)``, arrays of ``steps + 1`` points
-    and losses (the start included). The schedule scales the rule's ``lr`` at every step
-    through ``adjust``. A path that blows up stops (the rest stays NaN)."""
-    test = FUNCTIONS[function]
-    point = Point(test.start)
-    state = setup(rule, point)
-    factor = relative_schedule(schedule, steps)
-    base_lr = rule.lr
-    path = np.full((steps + 1, 2), np.nan)
-    losses = np.full(steps + 1, np.nan)
-    for t in range(steps + 1):
-        loss = test.function(point.xy)
-        path[t], losses[t] = point.xy.detach().numpy(), loss.item()
-        if t == steps or not math.isfinite(losses[t]) or losses[t] > 1e8:
-            break
-        state = adjust(state, lr=base_lr * factor(t))
-        state, point = update_(state, point, gradients(loss, point))
-    return path, losses
+    and losses (the start included). The schedule scales the rule's ``lr`` through
+    ``adjust`` whenever it changes. A path that blows up stops (the rest stays NaN)."""
+    return compare_rules(function, {"rule": rule}, steps, schedule)["rule"]
 
 
 DEMO_EXERCISES = ("Nesterov", "Adagrad", "Adam")
@@ -156,11 +144,47 @@ def default_rules(
     }
 
 
+@one_cpu_thread()
 def compare_rules(
     function: str, rules: dict[str, Rule], steps: int, schedule: str = "constant"
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{rule name: (path, losses)}`` for every rule, all from the same start."""
-    return {name: optimize_2d(function, rule, steps, schedule) for name, rule in rules.items()}
+    """``{rule name: (path, losses)}`` for every rule, all from the same start (see
+    ``optimize_2d``).
+
+    The rules move side by side: each step evaluates the function at every rule's point at
+    once and takes one gradient of the summed losses, which holds each point's own gradient;
+    every rule then updates its own point. A rule whose path blows up stops there.
+    """
+    test = FUNCTIONS[function]
+    names = list(rules)
+    points = [Point(test.start) for _ in names]
+    states = [setup(rule, point) for rule, point in zip(rules.values(), points)]
+    base_lrs = [rule.lr for rule in rules.values()]
+    factor = relative_schedule(schedule, steps)
+    paths = np.full((len(names), steps + 1, 2), np.nan)
+    losses = np.full((len(names), steps + 1), np.nan)
+    moving = list(range(len(names)))
+    current_factor = 1.0
+    for t in range(steps + 1):
+        coordinates = torch.stack([points[k].xy for k in moving])
+        values = test.function(coordinates)
+        paths[moving, t], losses[moving, t] = coordinates.detach().numpy(), values.detach().numpy()
+        if t == steps:
+            break
+        kept = [i for i, k in enumerate(moving) if abs(losses[k, t]) <= 1e8]  # NaN fails too
+        if not kept:
+            break
+        grads = torch.autograd.grad(values[kept].sum(), [points[moving[i]].xy for i in kept])
+        moving = [moving[i] for i in kept]
+        if factor(t) != current_factor:  # adjusting keeps what the rules accumulated
+            current_factor = factor(t)
+            states = [
+                adjust(state, lr=lr * current_factor) if k in moving else state
+                for k, (state, lr) in enumerate(zip(states, base_lrs))
+            ]
+        for k, grad in zip(moving, grads):
+            states[k], _ = update_(states[k], points[k], {"xy": grad})
+    return {name: (paths[k], losses[k]) for k, name in enumerate(names)}
 
 
 def weight_decay_comparison(
@@ -215,6 +239,9 @@ def plot_paths(function: str, results: dict[str, tuple[np.ndarray, np.ndarray]])
     left.plot(*test.start, "ko", label="start")
     left.plot(*test.minimum, "k*", markersize=12, label="minimum")
     for name, (path, losses) in results.items():
+        step = path_diverged_at(losses)
+        if step is not None:
+            name = f"{name}: diverged at step {step}"
         left.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1, label=name)
         right.plot(np.arange(len(losses)), losses, label=name)
     left.set(xlim=test.xlim, ylim=test.ylim, xlabel="$x$", ylabel="$y$", title=f"Paths: {function}")
@@ -225,6 +252,11 @@ def plot_paths(function: str, results: dict[str, tuple[np.ndarray, np.ndarray]])
     right.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def path_diverged_at(losses: np.ndarray) -> int | None:
+    """The step at which a path of ``optimize_2d`` blew up (it stops there)."""
+    return diverged_at(losses, BLOWN_UP)
 
 
 def plot_schedules(steps: int = 200, lr: float = 0.1) -> Figure:
@@ -283,7 +315,12 @@ def rules_widget(namespace: MutableMapping[str, Any]) -> widgets.VBox:
 
     def run(function, lr_plain, lr_adaptive, beta, schedule, steps):
         rules = default_rules(exercises, lr_plain, lr_adaptive, beta)
-        show(plot_paths(function, compare_rules(function, rules, steps, schedule)))
+        results = compare_rules(function, rules, steps, schedule)
+        show(plot_paths(function, results))
+        for name, (_, losses) in results.items():
+            step = path_diverged_at(losses)
+            if step is not None:
+                print(f"{name} diverged at step {step}: its learning rate is too large here.")
         for implementation in exercises.values():
             print(implementation.describe())
 

@@ -1,0 +1,1 @@
+"""`make bench`'s baselines and results (see scripts/bench.py)."""
