@@ -33,7 +33,8 @@ def test_make_installs_with_the_pip_index_given_in_the_environment(tmp_path):
         check=True,
         capture_output=True,
     )
-    [pip] = [line for line in (tmp_path / "calls").read_text().splitlines() if " pip " in line]
+    calls = (tmp_path / "calls").read_text().splitlines()
+    [pip] = [line for line in calls if " pip install " in line]
     assert pip.startswith(f"{venv}/bin/python -m pip install")
     assert f"extra={CPU_INDEX} " in pip
     assert "--index-url" not in pip and "--extra-index-url" not in pip and " -i " not in pip
