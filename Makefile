@@ -4,8 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # TEST_WORKERS=2 runs the tests on 2 pytest-xdist workers, one test file each at a time. The
-# default is one process: under xdist, headless notebook runs were seen to stall for minutes
-# with their kernels idle (cause not found yet).
+# default is one process (headless notebook runs were seen to stall for minutes with idle
+# kernels, most under xdist; cause not found yet).
 TEST_WORKERS ?= 0
 PYTEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # `make release FORCE=1` overwrites release notebooks edited by hand; COURSE_REPO=<git URL> is
