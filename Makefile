@@ -3,10 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# TEST_WORKERS=2 runs the tests on 2 pytest-xdist workers, one test file each at a time. The
-# default is one process (headless notebook runs were seen to stall for minutes with idle
-# kernels, most under xdist; cause not found yet).
-TEST_WORKERS ?= 0
+# The tests run on TEST_WORKERS pytest-xdist workers, one test file each at a time;
+# TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
 PYTEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # `make release FORCE=1` overwrites release notebooks edited by hand; COURSE_REPO=<git URL> is
 # stamped into every release notebook's first cell (which installs the course in Colab).

@@ -34,7 +34,7 @@ os.environ["PYTHONWARNINGS"] = "ignore"
 # decided outside the kernel (instructor/verdicts.py). The rest is nbgrader's own pipeline.
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
-    "nbgrader.preprocessors.Execute",
+    "instructor.execution.SlicedPollExecute",  # nbgrader's Execute, see its docstring
     "instructor.verdicts.ApplyVerdicts",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",

@@ -309,30 +309,20 @@ def demo_rows(repeats: int) -> list[Row]:
 # --------------------------------------------------------------------------------------
 
 
-def execute_notebook(
+def time_notebook(
     path: Path, grading: bool, extra_env: dict[str, str] | None = None
 ) -> tuple[float, int]:
     """Seconds to run a notebook top to bottom in a fresh kernel, and its number of errors."""
-    from nbclient import NotebookClient
+    from instructor.execution import error_outputs, execute_notebook
 
     notebook = nbformat.read(path, as_version=4)
     environment = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
     if grading:
         environment["NBGRADER_EXECUTION"] = "autograde"
     environment.update(extra_env or {})
-    client = NotebookClient(
-        notebook,
-        timeout=300,
-        allow_errors=True,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    )
     start = time.perf_counter()
-    client.execute(env=environment)
-    seconds = time.perf_counter() - start
-    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
-    errors = sum(output.output_type == "error" for output in outputs)
-    return seconds, errors
+    execute_notebook(notebook, path.parent, environment=environment)
+    return time.perf_counter() - start, len(error_outputs(notebook))
 
 
 def notebook_rows() -> list[Row]:
@@ -341,7 +331,7 @@ def notebook_rows() -> list[Row]:
     rows = []
     for topic in topics():
         for grading in (False, True):
-            seconds, errors = execute_notebook(topic.solution_path(), grading)
+            seconds, errors = time_notebook(topic.solution_path(), grading)
             mode = "grading mode" if grading else "outside grading"
             row = Row(
                 "notebooks",
@@ -499,8 +489,8 @@ def gpu_rows(repeats: int) -> list[Row]:
 
     rows = []
     for topic in topics():
-        cpu, _ = execute_notebook(topic.solution_path(), False, {"COURSE_DEVICE": "cpu"})
-        cuda, errors = execute_notebook(topic.solution_path(), False, {"COURSE_DEVICE": "cuda"})
+        cpu, _ = time_notebook(topic.solution_path(), False, {"COURSE_DEVICE": "cpu"})
+        cuda, errors = time_notebook(topic.solution_path(), False, {"COURSE_DEVICE": "cuda"})
         note = f"{errors} cells with errors" if errors else "baseline: the same on the CPU"
         rows.append(Row("gpu", f"{topic.assignment} on CUDA", cuda, cpu, note=note))
     for device in ("cpu", "cuda"):

@@ -26,11 +26,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
-from nbclient import NotebookClient
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from instructor.classroom import stamp_course_repo
+from instructor.execution import error_outputs, execute_notebook, printed_text
 from instructor.notebook import REPO_ROOT, topics
 
 # The cheapest release notebook to run to the end (about a minute on 2 busy cores).
@@ -222,28 +222,12 @@ def test_colab_start_installs_the_course_from_its_repository_and_runs_the_notebo
     }
     student_folder = tmp_path / "content"  # Colab's working folder: no course files in it
     student_folder.mkdir()
-    client = NotebookClient(
-        notebook,
-        timeout=600,
-        allow_errors=True,
-        kernel_name="colab",
-        resources={"metadata": {"path": str(student_folder)}},
+    execute_notebook(
+        notebook, student_folder, kernel_name="colab", environment=kernel_environment, timeout=600
     )
-    client.execute(env=kernel_environment)
-
-    errors = [
-        f"{output.ename}: {output.evalue}"
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.output_type == "error"
-    ]
+    errors = [f"{output.ename}: {output.evalue}" for output in error_outputs(notebook)]
     assert errors == []
-    printed = "".join(
-        output.get("text", "")
-        for cell in notebook.cells
-        for output in cell.get("outputs", [])
-        if output.output_type == "stream"
-    )
+    printed = printed_text(notebook)
     for name in TOPIC.exercises:
         assert f"`{name}` is not done yet: the demos below use the reference." in printed
     installed = json.loads(printed.strip().splitlines()[-1])

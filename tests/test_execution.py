@@ -1,0 +1,97 @@
+"""Headless notebook runs (``instructor.execution``): kernel messages are polled in short
+slices, so a missed wake-up cannot stall a run until the cell timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from queue import Empty
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+from instructor.execution import (
+    POLL_SLICE_S,
+    SlicedPollChannel,
+    SlicedPollExecute,
+    SlicedPollKernelClient,
+    SlicedPollKernelManager,
+    error_outputs,
+    execute_notebook,
+    printed_text,
+)
+from instructor.notebook import REPO_ROOT
+
+
+class FakeSocket:
+    """A socket whose message is ready from the ``ready_at``-th poll on (never if None)."""
+
+    def __init__(self, ready_at: int | None) -> None:
+        self.ready_at = ready_at
+        self.polls: list[int] = []
+
+    async def poll(self, timeout_ms: int) -> int:
+        self.polls.append(timeout_ms)
+        if self.ready_at is not None and len(self.polls) >= self.ready_at:
+            return 1
+        await asyncio.sleep(timeout_ms / 1000)
+        return 0
+
+
+def _channel(socket: FakeSocket) -> SlicedPollChannel:
+    channel = SlicedPollChannel.__new__(SlicedPollChannel)
+    channel.socket = socket
+
+    async def receive() -> dict:
+        return {"msg_type": "execute_reply"}
+
+    channel._recv = receive
+    return channel
+
+
+def test_get_msg_polls_again_every_slice_until_the_message_is_there():
+    socket = FakeSocket(ready_at=4)
+    message = asyncio.run(_channel(socket).get_msg(timeout=300))
+    assert message == {"msg_type": "execute_reply"}
+    assert len(socket.polls) == 4
+    assert max(socket.polls) <= 1000 * POLL_SLICE_S  # never one long poll of 300 s
+
+
+def test_get_msg_gives_up_at_its_timeout_and_waits_in_slices_without_one():
+    socket = FakeSocket(ready_at=None)
+    with pytest.raises(Empty):
+        asyncio.run(_channel(socket).get_msg(timeout=0.5))
+    assert 2 <= len(socket.polls) <= 5
+    socket = FakeSocket(ready_at=3)
+    assert asyncio.run(_channel(socket).get_msg(timeout=None))  # no timeout: polls until ready
+    assert socket.polls == [1000 * POLL_SLICE_S] * 3
+
+
+def test_kernels_of_the_tests_bench_and_grader_get_the_sliced_poll_client(monkeypatch):
+    monkeypatch.setenv("PYTHONWARNINGS", "default")  # the config file sets it; undone after
+    manager = SlicedPollKernelManager(kernel_name="python3")
+    assert isinstance(manager.client(), SlicedPollKernelClient)
+    config = Config()
+    path = REPO_ROOT / "nbgrader_config.py"
+    exec(compile(path.read_text(), path, "exec"), {"get_config": lambda: config, "__file__": path})
+    assert "instructor.execution.SlicedPollExecute" in config.Autograde.autograde_preprocessors
+    execute = SlicedPollExecute(config=config)
+    assert execute.kernel_manager_class is SlicedPollKernelManager
+    assert execute.timeout == 120  # the course's nbgrader settings still apply
+
+
+@pytest.mark.e2e
+def test_execute_notebook_runs_widget_cells_and_keeps_errors_in_the_outputs(tmp_path):
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import ipywidgets\nout = ipywidgets.Output()\ndisplay(out)\n"
+                "with out:\n    print('inside')\nprint('after')"
+            ),
+            nbformat.v4.new_code_cell("1 / 0"),
+            nbformat.v4.new_code_cell("import os; print(os.getcwd())"),
+        ]
+    )
+    execute_notebook(notebook, tmp_path)
+    assert [e.ename for e in error_outputs(notebook)] == ["ZeroDivisionError"]
+    assert printed_text(notebook).splitlines()[-2:] == ["after", str(tmp_path)]
