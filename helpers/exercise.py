@@ -27,6 +27,8 @@ student's code with ``EXERCISES.implementation("name", globals())``.
 from __future__ import annotations
 
 import ast
+import contextlib
+import contextvars
 import inspect
 import textwrap
 import weakref
@@ -161,7 +163,8 @@ class StudentOrReference:
     An exercise is "not done" while calling it raises ``NotImplementedError`` (the release's
     scaffold raises before touching any argument, so falling back is safe). A class exercise
     is probed once on a small hidden case. ``used`` names what ran last; a notice is printed
-    whenever that changes, and demos show ``describe()`` on every redraw.
+    whenever that changes, except inside ``described_after``, with which every demo redraw
+    ends on ``describe()`` instead.
     """
 
     exercise: Exercise
@@ -184,7 +187,8 @@ class StudentOrReference:
     def _note(self, used: str) -> None:
         if used != self.used:
             self.used = used
-            print(self.describe())
+            if not _REDRAW_DESCRIBES.get():
+                print(self.describe())
 
     def describe(self) -> str:
         name = self.exercise.name
@@ -209,6 +213,27 @@ class StudentOrReference:
                     return result
         self._note("reference")
         return _call(self.exercise.load_reference(), *args, **kwargs)
+
+
+# True inside a demo's redraw, which says whose code ran once, at its end.
+_REDRAW_DESCRIBES = contextvars.ContextVar("redraw_describes", default=False)
+
+
+@contextlib.contextmanager
+def described_after(*implementations: StudentOrReference | None) -> Iterator[None]:
+    """A demo redraw: no notice while it computes, then each implementation's ``describe()``.
+
+    Without this, a redraw whose first call switches implementations would print the notice
+    twice, once from the call and once under the figure.
+    """
+    token = _REDRAW_DESCRIBES.set(True)
+    try:
+        yield
+    finally:
+        _REDRAW_DESCRIBES.reset(token)
+    for implementation in implementations:
+        if implementation is not None:
+            print(implementation.describe())
 
 
 def _call(implementation: Any, *args: Any, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ from helpers.checking import (
     resolve,
     tolerance,
 )
-from helpers.exercise import Exercise, StudentOrReference
+from helpers.exercise import Exercise, StudentOrReference, described_after
 
 
 def reference_double(x):
@@ -147,6 +147,29 @@ def test_fallback_looks_the_function_up_again_on_every_call():
     assert run(2) == 4
     namespace["double"] = lambda x: -x
     assert run(2) == -2
+
+
+def test_a_demo_redraw_says_whose_code_ran_once_at_its_end(capsys):
+    namespace = {}
+    run = StudentOrReference(doubling_exercise(), namespace)
+    with described_after(run, None):
+        assert run(2) == 4
+        print("figure")
+    assert capsys.readouterr().out.splitlines() == [
+        "figure",
+        "`double` is not done yet: this run used the reference from helpers.",
+    ]
+    namespace["double"] = lambda x: x * 2
+    with described_after(run):
+        run(1)
+    assert capsys.readouterr().out == "This run used your `double`.\n"
+    namespace["double"] = lambda x: x / 0
+    with pytest.raises(ZeroDivisionError), described_after(run):
+        run(1)
+    assert capsys.readouterr().out == ""  # a failed redraw shows the student's traceback only
+    namespace.clear()
+    assert run(3) == 6  # outside a redraw, a change of implementation is noticed at once
+    assert "not done yet" in capsys.readouterr().out
 
 
 def test_grading_mode_follows_nbgrader_execution(monkeypatch):

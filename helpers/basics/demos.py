@@ -28,6 +28,7 @@ from helpers.basics.polynomial import (
     sine_data,
 )
 from helpers.device import one_cpu_thread
+from helpers.exercise import described_after
 from helpers.widgets import demo, run_button, show
 
 Array = np.ndarray | torch.Tensor
@@ -242,11 +243,11 @@ def lr_widget(namespace: MutableMapping[str, Any], seed: int = 2021,
     }
 
     def run(lr: float, steps: float) -> None:
-        result = lr_run(fit, lr, int(round(steps)), seed, device)
-        show(plot_lr_run(result))
-        if result.diverged_at is not None:
-            print(f"Training diverged at step {result.diverged_at}: lr {lr:.2e} is above the "
-                  f"stability limit {result.largest_stable_lr:.2e}.")
-        print(fit.describe())
+        with described_after(fit):
+            result = lr_run(fit, lr, int(round(steps)), seed, device)
+            show(plot_lr_run(result))
+            if result.diverged_at is not None:
+                print(f"Training diverged at step {result.diverged_at}: lr {lr:.2e} is above the "
+                      f"stability limit {result.largest_stable_lr:.2e}.")
 
     return run_button(controls, run)

@@ -25,7 +25,7 @@ from helpers.data import TreeData, add_feature, hierarchical_data
 from helpers.deep_linear.network import LinearNet, TrainingRecord, total_map, train
 from helpers.deep_linear.reference import initializer_
 from helpers.deep_linear.theory import SaxeParameters, half_times, saxe_parameters
-from helpers.exercise import StudentOrReference
+from helpers.exercise import StudentOrReference, described_after
 from helpers.widgets import demo, diverged_at, show
 
 YES_NO = ListedColormap(["#4fc3f7", "#d81b60"])  # -1 "no" light blue, +1 "yes" magenta
@@ -253,8 +253,8 @@ def saxe_demo(
     print("  simulation:  ", simulated)
     print("  closed form: ", from_curves)
     if half_time is not None:
-        print("  saxe_half_time:", np.round(formula_half_times(theory, half_time), 1))
-        print(half_time.describe())
+        with described_after(half_time):
+            print("  saxe_half_time:", np.round(formula_half_times(theory, half_time), 1))
     print(f"the simulation lags behind the closed form by {lag:.0%} on average")
 
 

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from helpers.device import one_cpu_thread
-from helpers.exercise import StudentOrReference
+from helpers.exercise import StudentOrReference, described_after
 from helpers.models import MLP, StackedMLP, parameter_count, parse_hidden_dims
 from helpers.optimization.landscape import LossSlice, Quadratic
 from helpers.optimization.rules import (
@@ -60,12 +60,6 @@ def _until_divergence(losses: np.ndarray) -> np.ndarray:
     if step is not None:
         shown[step:] = np.nan
     return shown
-
-
-def _describe(*implementations: StudentOrReference) -> None:
-    """Say, under a redrawn figure, whose code each exercise used."""
-    for implementation in implementations:
-        print(implementation.describe())
 
 
 # --------------------------------------------------------------------------------------
@@ -338,19 +332,19 @@ def momentum_widget(
     recommended.on_click(use_recommended)
 
     def draw(steps: int, lr: float, beta: float) -> None:
-        paths = momentum_vs_gd(
-            problem, gradient_update, momentum_update, steps=steps, lr=lr, beta=beta
-        )
-        show(plot_momentum_vs_gd(paths, optimum, grid, problem.axis_labels))
-        for name, path in paths.items():
-            step = path_diverged_at(path)
-            if step is not None:
-                print(f"{name}: diverged at step {step}: lr {lr:.3g} is too large here.")
-                continue
-            reached = iterations_to_reach(path, optimum)
-            verdict = f"{reached} iterations" if reached >= 0 else "not within the steps shown"
-            print(f"{name}: both coordinates within 1e-2 of the optimum after {verdict}.")
-        _describe(gradient_update, momentum_update, hyperparameters)
+        with described_after(gradient_update, momentum_update, hyperparameters):
+            paths = momentum_vs_gd(
+                problem, gradient_update, momentum_update, steps=steps, lr=lr, beta=beta
+            )
+            show(plot_momentum_vs_gd(paths, optimum, grid, problem.axis_labels))
+            for name, path in paths.items():
+                step = path_diverged_at(path)
+                if step is not None:
+                    print(f"{name}: diverged at step {step}: lr {lr:.3g} is too large here.")
+                    continue
+                reached = iterations_to_reach(path, optimum)
+                verdict = f"{reached} iterations" if reached >= 0 else "not within the steps shown"
+                print(f"{name}: both coordinates within 1e-2 of the optimum after {verdict}.")
 
     output = widgets.interactive_output(draw, {"steps": steps, "lr": lr, "beta": beta})
     box = widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
@@ -480,12 +474,12 @@ def overparameterization_widget(
     }
 
     def run(**settings: object) -> None:
-        result = overparameterization(inputs, targets, gradient_update, **settings)
-        show(plot_overparameterization(result, settings["hidden_dims"]))
-        if _first_divergence(result["losses"]) is not None:
-            print(f"Training {_diverged_copies(result['losses'])}: lr {settings['lr']:.3g} is "
-                  "too large.")
-        _describe(gradient_update)
+        with described_after(gradient_update):
+            result = overparameterization(inputs, targets, gradient_update, **settings)
+            show(plot_overparameterization(result, settings["hidden_dims"]))
+            if _first_divergence(result["losses"]) is not None:
+                print(f"Training {_diverged_copies(result['losses'])}: lr {settings['lr']:.3g} is "
+                      "too large.")
 
     return run_button(controls, run)
 
@@ -657,16 +651,17 @@ def minibatch_widget(
     }
 
     def run(batch_sizes: str, lrs: str, time_budget: str) -> None:
-        sizes, rates = race_settings(batch_sizes, lrs, len(inputs))
-        histories = minibatch_race(
-            inputs, targets, gradient_update, sample_minibatch, sizes, rates, float(time_budget)
-        )
-        show(plot_minibatch_race(histories, rates))
-        for (batch_size, history), lr in zip(histories.items(), rates):
-            step = loss_diverged_at(history[:, 1])
-            if step is not None:
-                print(f"Batch size {batch_size}: diverged at step {step}: lr {lr:g} is too large.")
-        _describe(gradient_update, sample_minibatch)
+        with described_after(gradient_update, sample_minibatch):
+            sizes, rates = race_settings(batch_sizes, lrs, len(inputs))
+            histories = minibatch_race(
+                inputs, targets, gradient_update, sample_minibatch, sizes, rates, float(time_budget)
+            )
+            show(plot_minibatch_race(histories, rates))
+            for (batch_size, history), lr in zip(histories.items(), rates):
+                step = loss_diverged_at(history[:, 1])
+                if step is not None:
+                    print(f"Batch size {batch_size}: diverged at step {step}: "
+                          f"lr {lr:g} is too large.")
 
     return run_button(controls, run)
 
@@ -785,12 +780,12 @@ def compare_optimizers_widget(
     implementations = (gradient_update, momentum_update, rmsprop_update, sample_minibatch)
 
     def run(**settings: float) -> None:
-        histories = compare_optimizers(inputs, targets, *implementations, **settings)
-        show(plot_compare_optimizers(histories))
-        for name, losses in histories.items():
-            step = loss_diverged_at(losses)
-            if step is not None:
-                print(f"{name}: diverged at step {step}: lr {settings['lr']:.3g} is too large.")
-        _describe(*implementations)
+        with described_after(*implementations):
+            histories = compare_optimizers(inputs, targets, *implementations, **settings)
+            show(plot_compare_optimizers(histories))
+            for name, losses in histories.items():
+                step = loss_diverged_at(losses)
+                if step is not None:
+                    print(f"{name}: diverged at step {step}: lr {settings['lr']:.3g} is too large.")
 
     return run_button(controls, run)

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from helpers.device import one_cpu_thread
-from helpers.exercise import StudentOrReference
+from helpers.exercise import StudentOrReference, described_after
 from helpers.rules.checks import EXERCISES
 from helpers.rules.protocol import (
     Descent,
@@ -314,14 +314,13 @@ def rules_widget(namespace: MutableMapping[str, Any]) -> widgets.VBox:
     exercises = exercise_rules(namespace)
 
     def run(function, lr_plain, lr_adaptive, beta, schedule, steps):
-        rules = default_rules(exercises, lr_plain, lr_adaptive, beta)
-        results = compare_rules(function, rules, steps, schedule)
-        show(plot_paths(function, results))
-        for name, (_, losses) in results.items():
-            step = path_diverged_at(losses)
-            if step is not None:
-                print(f"{name} diverged at step {step}: its learning rate is too large here.")
-        for implementation in exercises.values():
-            print(implementation.describe())
+        with described_after(*exercises.values()):
+            rules = default_rules(exercises, lr_plain, lr_adaptive, beta)
+            results = compare_rules(function, rules, steps, schedule)
+            show(plot_paths(function, results))
+            for name, (_, losses) in results.items():
+                step = path_diverged_at(losses)
+                if step is not None:
+                    print(f"{name} diverged at step {step}: its learning rate is too large here.")
 
     return run_button(controls, run)
