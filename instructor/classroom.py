@@ -13,6 +13,7 @@ HTML, ``grades.csv``) are replaced on every run, so rerunning is idempotent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -24,7 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -565,17 +566,23 @@ def fingerprint(root: Path) -> dict[str, str]:
     return digests
 
 
-def _check_unchanged(root: Path, before: dict[str, str]) -> None:
-    after = fingerprint(root)
-    changed = sorted(
-        path for path in before.keys() | after.keys() if before.get(path) != after.get(path)
-    )
-    if changed:
-        raise IntegrityError(
-            f"Course files changed while grading: {', '.join(changed[:10])}. No grades were "
-            "written. Restore them (git status, git checkout) and find the submission that "
-            "changed them before grading again."
+@contextlib.contextmanager
+def course_left_untouched(course: Course) -> Iterator[None]:
+    """Raise ``IntegrityError`` if grading changed a protected file of this repository or of
+    ``course`` (a sandbox that leaked, or a bug): no grades are written then."""
+    before = {root: fingerprint(root) for root in {REPO_ROOT, course.root}}
+    yield
+    for root, digests in before.items():
+        after = fingerprint(root)
+        changed = sorted(
+            path for path in digests.keys() | after.keys() if digests.get(path) != after.get(path)
         )
+        if changed:
+            raise IntegrityError(
+                f"Course files changed while grading: {', '.join(changed[:10])}. No grades "
+                "were written. Restore them (git status, git checkout) and find the submission "
+                "that changed them before grading again."
+            )
 
 
 def plan_class(
@@ -634,8 +641,8 @@ def grade_class(
     jobs, results = plan_class(course, submitted_root, assignments, students, roster, batch_size)
     workers = workers or os.cpu_count() or 1
     threads = max(1, (os.cpu_count() or 1) // workers)
-    before = {root: fingerprint(root) for root in {REPO_ROOT, course.root}}
     with (
+        course_left_untouched(course),
         ThreadPoolExecutor(max_workers=workers) as pool,
         tqdm(total=sum(len(j[1]) for j in jobs), desc="grading", unit="notebook") as progress,
     ):
@@ -662,8 +669,6 @@ def grade_class(
                 )
                 progress.update()
         results += [result for future in futures for result in future.result()]
-    for root, digests in before.items():
-        _check_unchanged(root, digests)
     return results
 
 

@@ -103,8 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = lab_command(WORK, options)
     print(f"Opening JupyterLab in {_shown(WORK)}/ (your own copies; no command overwrites them).")
     sys.stdout.flush()
-    os.execv(command[0], command)
-    return 0  # not reached: JupyterLab replaces this process
+    os.execv(command[0], command)  # JupyterLab replaces this process
 
 
 if __name__ == "__main__":
