@@ -236,6 +236,12 @@ _NEW_FIGURE_JS = """([cell, before]) => {
     const now = Array.from(images, (image) => image.src).join('|');
     return images.length > 0 && now !== before;
 }"""
+_OUTPUT_SAYS_JS = """([cell, text]) => {
+    const node = document.querySelectorAll('.jp-Notebook .jp-Cell')[cell];
+    const outputs = node.querySelector('.widget-output');
+    return outputs !== null && outputs.querySelectorAll('img').length > 0
+        && outputs.innerText.includes(text);
+}"""
 _IDLE_JS = """([settle]) => {
     // Idle, nothing running or queued, for `settle` ms on end: Run All sends one cell at a
     // time, so the kernel is briefly idle between two cells.
@@ -375,6 +381,23 @@ class NotebookPage:
         seconds = time.perf_counter() - start
         self.wait_until_idle(timeout)
         return Redraw(demo.name, control, seconds)
+
+    def wait_for_output(self, demo: Demo, text: str, action: Callable, timeout: float) -> None:
+        """Do ``action``; wait until the demo shows a figure and ``text`` (a run's last line).
+
+        For a rerun that may well draw the very same figure (the same computation by other
+        code), where ``wait_for_new_figure`` could not tell that anything happened."""
+        action()
+        try:
+            self.page.wait_for_function(
+                _OUTPUT_SAYS_JS, arg=[demo.cell, text], timeout=timeout * 1000, polling=100
+            )
+        except Exception as error:  # playwright's TimeoutError
+            raise DemoFailure(
+                f"{demo}: no figure with {text!r} within {timeout:.0f} s"
+                f"\n{self.output_text(demo.cell)[-1500:]}"
+            ) from error
+        self.wait_until_idle(timeout)
 
     def controls(self, demo: Demo):
         return self.cells().nth(demo.cell).locator(CONTROLS)

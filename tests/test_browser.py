@@ -257,12 +257,9 @@ def _solve_and_rerun_the_demo(notebook: NotebookPage, demos: list[Demo], topic) 
                        if nbgrader_metadata(c).get("grade_id") == exercise)
     notebook.replace_cell_source(index, re.sub(r"\s*### (BEGIN|END) SOLUTION", "", cell.source))
     notebook.run_cell(index, REDRAW_TIMEOUT)
-    notebook.wait_for_new_figure(
-        demo, "Run", notebook.figures(demo), lambda: press_run(notebook, demo), REDRAW_TIMEOUT
-    )
-    assert f"This run used your `{exercise}`." in notebook.output_text(demo.cell), (
-        f"{demo}: after `{exercise}` was solved in the browser\n{notebook.output_text(demo.cell)}"
-    )
+    # The student's code computes what the reference did: the figure may not change at all.
+    used = f"This run used your `{exercise}`."
+    notebook.wait_for_output(demo, used, lambda: press_run(notebook, demo), REDRAW_TIMEOUT)
 
 
 # --------------------------------------------------------------------------------------
