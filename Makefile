@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
-# The tests run on TEST_WORKERS pytest-xdist workers, one test file each at a time;
-# TEST_WORKERS=0 runs them in one process.
+# pytest-xdist: one test file per worker at a time (module fixtures such as a graded class are
+# built once); much of the suite waits on kernels and subprocesses, so 2 workers pay off on 2
+# cores. TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 PYTEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # `make release FORCE=1` overwrites release notebooks edited by hand; COURSE_REPO=<git URL> is
