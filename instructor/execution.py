@@ -11,6 +11,7 @@ wake-up would run into the cell timeout and turn a correct cell into an error.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -36,9 +37,10 @@ class SlicedPollChannel(AsyncZMQSocketChannel):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             remaining = POLL_SLICE_S if deadline is None else deadline - time.monotonic()
-            if await self.socket.poll(int(1000 * max(0.0, min(POLL_SLICE_S, remaining)))):
+            # Rounded up: a poll of 0 ms would spin through the deadline's last millisecond.
+            if await self.socket.poll(math.ceil(1000 * max(0.0, min(POLL_SLICE_S, remaining)))):
                 return await self._recv()
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and deadline - time.monotonic() < 0.001:
                 raise Empty
 
 
