@@ -177,3 +177,30 @@ def test_grading_mode_follows_nbgrader_execution(monkeypatch):
     assert not widgets.grading_mode()
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     assert widgets.grading_mode()
+
+
+def test_show_displays_one_png_drawn_once_and_frees_the_figure(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    figure, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], [1, 0])
+    draws = []
+    draw = Figure.draw
+
+    def counting_draw(self, renderer):
+        draws.append(self)
+        return draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counting_draw)
+    shown = []
+    monkeypatch.setattr(widgets, "display", shown.append)
+    widgets.show(figure)
+    (image,) = shown
+    assert image.data.startswith(b"\x89PNG") and image.format == "png"
+    assert draws == [figure]  # IPython's own display would draw it twice
+    assert figure.get_layout_engine() is not None  # laid out, since nothing crops it
+    assert not plt.fignum_exists(figure.number)

@@ -5,6 +5,8 @@ tolerance.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -154,3 +156,14 @@ def test_the_benchmark_reaches_99_0_percent_training_and_93_8_percent_test_accur
     assert len(train_part) == 7000 and len(test_set) == 2000
     assert round(100 * train_accuracy, 1) == 99.0
     assert round(100 * test_accuracy, 1) == 93.8
+
+
+def test_the_minibatch_race_gives_each_batch_size_0_3_seconds_by_default(monkeypatch):
+    """Demo 6.2's text: "within the default 0.3 seconds" (the race's and the widget's)."""
+    assert inspect.signature(demos.minibatch_race).parameters["time_budget"].default == 0.3
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    built = []
+    monkeypatch.setattr(demos, "run_button", lambda controls, run: built.append(controls))
+    inputs, targets = torch.zeros(10, 784), torch.zeros(10, dtype=torch.long)
+    demos.minibatch_widget(inputs, targets, gradient_update, None)
+    assert float(built[0]["time_budget"].value) == 0.3

@@ -157,10 +157,29 @@ def test_compare_optimizers_at_defaults(mnist):
     )
     assert list(histories) == ["SGD", "Momentum", "RMSprop", "Adam (notebook 04's rule)"]
     for losses in histories.values():
-        assert losses.shape == (150,) and np.isfinite(losses).all()
+        assert losses.shape == (100,) and np.isfinite(losses).all()
     # At lr = 2e-3 the adaptive methods learn much faster than plain SGD.
     assert histories["RMSprop"][-20:].mean() < histories["SGD"][-20:].mean()
     plt.close(demos.plot_compare_optimizers(histories))
+
+
+def test_compare_optimizers_shows_every_model_the_same_minibatches(mnist):
+    _, (inputs, targets) = mnist
+    drawn = []
+
+    def counting_sample(*args, **kwargs):
+        drawn.append(1)
+        return sample_minibatch(*args, **kwargs)
+
+    # With lr = 0 no model moves: identical losses mean identical start and identical batches.
+    histories = demos.compare_optimizers(
+        inputs, targets, gradient_update, momentum_update, rmsprop_update, counting_sample,
+        lr=0.0, steps=5,
+    )
+    assert len(drawn) == 5  # one minibatch per step, for all four
+    first, *others = histories.values()
+    for losses in others:
+        np.testing.assert_array_equal(losses, first)
 
 
 def fallbacks() -> dict[str, object]:

@@ -742,8 +742,9 @@ demos.minibatch_widget(X_all, y_all, gradient_step, minibatch);
 # %% [markdown]
 # Small batches make many cheap, noisy updates; large batches make few, accurate ones. The
 # noise of a small batch's gradient limits how large a learning rate it tolerates, while a
-# large batch can take bigger steps with confidence. Try to tune the learning rate of each
-# batch size so that the loss reliably falls below 0.5 within the budget.
+# large batch can take bigger steps with confidence. Tune the learning rate of each batch size:
+# which of them bring the loss reliably below 0.5 within the default 0.3 seconds? Then give
+# each more seconds (the dropdown): which batch size gains the most from a longer budget?
 
 # %% [markdown]
 # ## Section 7: Adaptive methods
@@ -828,7 +829,7 @@ checks.hidden_check("rmsprop_update", rmsprop_update)
 # whose $(1 - \beta_1)$ factor keeps it at the scale of one gradient, unlike the heavy-ball
 # velocity, which sums past gradients and grows to about $1/(1-\beta)$ times one (Adam also
 # corrects the bias of both averages in early steps). All four start from the same MLP with two
-# hidden layers of 100 units and use the same learning rate and minibatches of the same size.
+# hidden layers of 100 units, use the same learning rate and see the same minibatches.
 
 # %%
 rmsprop_step = EXERCISES.implementation("rmsprop_update", globals())
