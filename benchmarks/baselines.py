@@ -22,13 +22,9 @@ from helpers.data import TreeData
 from helpers.deep_linear.network import LinearNet, TrainingRecord, total_map
 from helpers.deep_linear.reference import initializer_
 from helpers.models import MLP, parse_hidden_dims, perturb_parameters_
-from helpers.optimization.demos import DIVERGED, SLICE_START
+from helpers.optimization import demos
 from helpers.optimization.landscape import BIAS_INDEX, WEIGHT_INDEX
-from helpers.optimization.rules import (
-    UpdateFn,
-    gradient_descent,
-    momentum,
-)
+from helpers.optimization.rules import UpdateFn, gradient_descent
 from helpers.rules.demos import FUNCTIONS, Point, relative_schedule
 from helpers.rules.protocol import Rule, adjust, gradients, setup, update_
 
@@ -40,24 +36,25 @@ NEWTON_ITERATIONS = 20  # a fixed count comfortably above what the slice needs (
 # --------------------------------------------------------------------------------------
 
 
-def _slice_loss_through_model(
-    model: MLP, inputs: torch.Tensor, targets: torch.Tensor
-) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The loss as a function of the free weight ``u`` and bias ``v``, evaluated by writing
-    them into a float64 copy of the model's parameters and running the whole model."""
-    probe = copy.deepcopy(model).double()
-    weight, bias = probe.main[0].weight.detach(), probe.main[0].bias.detach()
-    features = inputs.double()
+class SliceThroughModel:
+    """The loss as a function of the free weight ``u`` and bias ``v`` (what ``LossSlice``
+    computes), evaluated by writing them into a float64 copy of the model's parameters and
+    running the whole model."""
 
-    def loss(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        moved_weight, moved_bias = weight.clone(), bias.clone()
-        moved_weight[WEIGHT_INDEX] = u
-        moved_bias[BIAS_INDEX] = v
-        moved = {"main.0.weight": moved_weight, "main.0.bias": moved_bias}
-        output = torch.func.functional_call(probe, moved, (features,))
-        return F.nll_loss(output, targets)
+    device = torch.device("cpu")
 
-    return loss
+    def __init__(self, model: MLP, inputs: torch.Tensor, targets: torch.Tensor) -> None:
+        self.probe = copy.deepcopy(model).double().cpu()
+        self.features, self.targets = inputs.double().cpu(), targets.cpu()
+
+    def __call__(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        weight = self.probe.main[0].weight.detach().clone()
+        bias = self.probe.main[0].bias.detach().clone()
+        weight[WEIGHT_INDEX] = u
+        bias[BIAS_INDEX] = v
+        moved = {"main.0.weight": weight, "main.0.bias": bias}
+        output = torch.func.functional_call(self.probe, moved, (self.features,))
+        return F.nll_loss(output, self.targets)
 
 
 def loss_slice_grid(
@@ -85,7 +82,7 @@ def newton_fixed_iterations(
 ) -> np.ndarray:
     """``newton_optimum``'s answer: the gradient and Hessian by autograd through the whole
     model, the same step halving, and a fixed number of iterations instead of a stopping test."""
-    loss = _slice_loss_through_model(model, inputs, targets)
+    loss = SliceThroughModel(model, inputs, targets)
 
     def of_point(point: torch.Tensor) -> torch.Tensor:
         return loss(point[0], point[1])
@@ -114,28 +111,8 @@ def momentum_vs_gd(
     beta: float = 0.9,
 ) -> dict[str, np.ndarray]:
     """``demos.momentum_vs_gd``'s paths on the real slice, the loss through the whole model."""
-    loss_at = _slice_loss_through_model(model, inputs, targets)
-    rules = {
-        "Gradient descent": gradient_descent(gradient_update, lr=lr),
-        "Momentum": momentum(momentum_update, lr=lr, beta=beta),
-    }
-    paths = {}
-    for name, rule in rules.items():
-        params = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in SLICE_START]
-        state = rule.init_state(params)
-        path = np.full((steps + 1, 3), np.nan)
-        for step in range(steps + 1):
-            loss = loss_at(params[0], params[1])
-            path[step] = [params[0].item(), params[1].item(), loss.item()]
-            if (
-                step == steps
-                or not np.isfinite(path[step]).all()
-                or np.abs(path[step, :2]).max() > DIVERGED
-            ):
-                break
-            rule.step(loss, params, state)
-        paths[name] = path
-    return paths
+    loss = SliceThroughModel(model, inputs, targets)
+    return demos.momentum_vs_gd(loss, gradient_update, momentum_update, steps, lr, beta)
 
 
 # --------------------------------------------------------------------------------------
@@ -200,6 +177,55 @@ def overparameterization(
 # --------------------------------------------------------------------------------------
 
 
+Reading = Callable[[LinearNet, torch.Tensor, torch.Tensor, torch.Tensor], object]
+
+
+def _tree_training_run(
+    data: TreeData,
+    lr: float,
+    gamma: float,
+    n_epochs: int,
+    hidden_dim: int,
+    init_seed: int,
+    read: Reading,
+) -> list:
+    """One full-batch training run from the seeded start, ``read(model, output, hidden, loss)``
+    kept every epoch."""
+    inputs, targets = data.items, data.features
+    model = LinearNet(inputs.shape[1], hidden_dim, targets.shape[1]).to(inputs.device)
+    initializer_(model, gamma, generator=torch.Generator(inputs.device).manual_seed(init_seed))
+    values = []
+    for _ in range(n_epochs):
+        model.zero_grad()
+        output, hidden = model(inputs)
+        loss = F.mse_loss(output, targets)
+        loss.backward()
+        with torch.no_grad():
+            values.append(read(model, output, hidden, loss))
+            for weight in model.parameters():
+                weight -= lr * weight.grad
+    return values
+
+
+def _read_loss(
+    model: LinearNet, output: torch.Tensor, hidden: torch.Tensor, loss: torch.Tensor
+) -> float:
+    return loss.item()
+
+
+def tree_training_losses(
+    data: TreeData,
+    lr: float = 100.0,
+    gamma: float = 1e-12,
+    n_epochs: int = 250,
+    hidden_dim: int = 30,
+    init_seed: int = 0,
+) -> np.ndarray:
+    """``demos.loss_for_settings``: plain training that reads out the loss alone."""
+    settings = (data, lr, gamma, n_epochs, hidden_dim, init_seed)
+    return np.array(_tree_training_run(*settings, _read_loss))
+
+
 def tree_training_record(
     data: TreeData,
     lr: float = 100.0,
@@ -212,36 +238,20 @@ def tree_training_record(
     """``demos.svd_rsa_record``'s recording, one training run per recorded quantity: the loss,
     the singular values (an SVD of the total map every epoch), the hidden-layer similarity
     matrices and the watched prediction, each read out with its own run from the same start."""
-    inputs, targets = data.items, data.features
-    in_dim = inputs.shape[1]
-    n_modes = min(in_dim, targets.shape[1])
+    in_dim = data.items.shape[1]
+    n_modes = min(in_dim, data.features.shape[1])
     item, feature = watch
-
-    def run(read: Callable[[LinearNet, torch.Tensor, torch.Tensor, torch.Tensor], object]) -> list:
-        model = LinearNet(in_dim, hidden_dim, targets.shape[1]).to(inputs.device)
-        initializer_(model, gamma, generator=torch.Generator(inputs.device).manual_seed(init_seed))
-        values = []
-        for _ in range(n_epochs):
-            model.zero_grad()
-            output, hidden = model(inputs)
-            loss = F.mse_loss(output, targets)
-            loss.backward()
-            with torch.no_grad():
-                values.append(read(model, output, hidden, loss))
-                for weight in model.parameters():
-                    weight -= lr * weight.grad
-        return values
-
-    losses = run(lambda model, output, hidden, loss: loss.item())
-    singular_values = run(
-        lambda model, output, hidden, loss: torch.linalg.svdvals(total_map(model, in_dim))[:n_modes]
-        .cpu()
-        .numpy()
-    )
-    rsms = run(lambda model, output, hidden, loss: (hidden @ hidden.T).cpu().numpy())
-    predictions = run(lambda model, output, hidden, loss: output[item, feature].item())
+    readings: dict[str, Reading] = {
+        "losses": _read_loss,
+        "singular_values": lambda model, output, hidden, loss: torch.linalg.svdvals(
+            total_map(model, in_dim)
+        )[:n_modes].cpu().numpy(),
+        "rsms": lambda model, output, hidden, loss: (hidden @ hidden.T).cpu().numpy(),
+        "predictions": lambda model, output, hidden, loss: output[item, feature].item(),
+    }
+    settings = (data, lr, gamma, n_epochs, hidden_dim, init_seed)
     return TrainingRecord(
-        np.array(losses), np.array(singular_values), np.array(rsms), np.array(predictions)
+        **{name: np.array(_tree_training_run(*settings, read)) for name, read in readings.items()}
     )
 
 

@@ -49,15 +49,12 @@ sys.path.insert(0, str(REPO_ROOT))  # benchmarks/ and tests/ are not installed p
 
 import nbformat  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 from benchmarks import baselines  # noqa: E402
 from helpers.basics import demos as basics_demos  # noqa: E402
 from helpers.basics import reference as basics_reference  # noqa: E402
 from helpers.data import hierarchical_data, load_mnist  # noqa: E402
 from helpers.deep_linear import demos as linear_demos  # noqa: E402
-from helpers.deep_linear.network import LinearNet  # noqa: E402
-from helpers.deep_linear.reference import initializer_  # noqa: E402
 from helpers.device import set_seed  # noqa: E402
 from helpers.models import MLP  # noqa: E402
 from helpers.optimization import demos as optimization_demos  # noqa: E402
@@ -191,7 +188,7 @@ def demo_cases(device: torch.device) -> list[DemoCase]:
         DemoCase(
             "02 loss vs eta and gamma, 250 epochs",
             lambda: linear_demos.loss_for_settings(tree),
-            lambda: plain_linear_training(tree.items, tree.features, 250),
+            lambda: baselines.tree_training_losses(tree),
             True,
             "baseline: plain training, loss only (the recordings' cost)",
         ),
@@ -250,23 +247,6 @@ def demo_cases(device: torch.device) -> list[DemoCase]:
         rules_demo("ill-conditioned quadratic", 300, "constant"),
         rules_demo("Rosenbrock", 1500, "warm-up + cosine"),
     ]
-
-
-def plain_linear_training(inputs: torch.Tensor, targets: torch.Tensor, epochs: int) -> list:
-    """Gradient descent on the deep linear network recording only the loss, the plain way."""
-    model = LinearNet(inputs.shape[1], 30, targets.shape[1]).to(inputs.device)
-    initializer_(model, 1e-12, generator=torch.Generator(inputs.device).manual_seed(0))
-    losses = []
-    for _ in range(epochs):
-        model.zero_grad()
-        output, _ = model(inputs)
-        loss = F.mse_loss(output, targets)
-        loss.backward()
-        losses.append(loss.item())
-        with torch.no_grad():
-            for weight in model.parameters():
-                weight -= 100.0 * weight.grad
-    return losses
 
 
 def demo_rows(repeats: int) -> list[Row]:

@@ -94,6 +94,13 @@ def test_one_recording_run_matches_one_run_per_recorded_quantity():
     np.testing.assert_allclose(fast.singular_values, plain.singular_values, atol=1e-5 * scale)
 
 
+def test_the_loss_widgets_run_matches_plain_training_that_reads_the_loss_alone():
+    tree = hierarchical_data(n_features=200)
+    settings = {"lr": 100.0 * 200 / 10_000, "gamma": 1e-2, "n_epochs": 12}
+    fast = linear_demos.loss_for_settings(tree, **settings)
+    np.testing.assert_allclose(fast, baselines.tree_training_losses(tree, **settings), rtol=1e-5)
+
+
 def test_the_cubic_as_one_product_trains_like_the_tutorials_polynomial():
     fast = basics_demos.lr_run(basics_reference.fit_polynomial, lr=2e-6, steps=30).history
     plain = baselines.lr_run_history(basics_reference.fit_polynomial, lr=2e-6, steps=30)

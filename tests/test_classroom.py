@@ -18,13 +18,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from toy_class import released_toy_course, submit, submit_ungradable, toy_notebook
 
 from instructor import classroom, report
 from instructor.notebook import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 
-TOY = Path(__file__).parent / "fixtures" / "toy_course"
 FULL_MARKS = {"test_add": 2.0, "test_scale": 1.0}
 NO_MARKS = {"test_add": 0.0, "test_scale": 0.0}
 
@@ -77,28 +77,16 @@ SUBMISSIONS = {
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Release the toy course, write one submission per case, grade them all once."""
-    root = tmp_path_factory.mktemp("toy")
-    shutil.copytree(TOY, root, dirs_exist_ok=True)
-    course = classroom.Course(root=root)
-    classroom.release(course)
-    reference = nbformat.read(root / "solutions" / "toy" / "toy.ipynb", as_version=4)
-    submitted = root / "submitted"
+    course = released_toy_course(tmp_path_factory.mktemp("toy"))
+    reference = toy_notebook(course, "solutions")
     for student, mutate in SUBMISSIONS.items():
         notebook = copy.deepcopy(reference)
         if mutate:
             mutate(notebook)
-        folder = submitted / student / "toy"
-        folder.mkdir(parents=True)
-        nbformat.write(notebook, folder / "toy.ipynb")
-    untouched = submitted / "untouched" / "toy"
-    untouched.mkdir(parents=True)
-    shutil.copy(root / "notebooks" / "toy" / "toy.ipynb", untouched)
-    (submitted / "invalid_json" / "toy").mkdir(parents=True)
-    (submitted / "invalid_json" / "toy" / "toy.ipynb").write_text('{"cells": [ not json')
-    (submitted / "misnamed" / "toy").mkdir(parents=True)
-    shutil.copy(untouched / "toy.ipynb", submitted / "misnamed" / "toy" / "Toy (1).ipynb")
-    (submitted / "empty_folder" / "toy").mkdir(parents=True)
-    (submitted / "other_assignment_only" / "another").mkdir(parents=True)
+        submit(course, student, notebook)
+    submit(course, "untouched", toy_notebook(course, "notebooks"))
+    submit_ungradable(course)
+    (course.root / course.submitted / "empty_folder" / "toy").mkdir(parents=True)
 
     results = classroom.grade_class(course, workers=2, cell_timeout=10)
     return course, {r.student: r for r in results}

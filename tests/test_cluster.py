@@ -22,12 +22,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from distributed import Client
+from toy_class import released_toy_course, submit, submit_ungradable, toy_notebook
 
 from instructor import classroom, cluster, gradebook
 
 pytestmark = pytest.mark.e2e
 
-TOY = Path(__file__).parent / "fixtures" / "toy_course"
 CELL_TIMEOUT = 10
 KILL_TIMEOUT_S = 120
 # The smaller class graded while a worker is killed: one of each kind is enough there.
@@ -74,22 +74,11 @@ CLASS = {
 @pytest.fixture(scope="module")
 def toy_class(tmp_path_factory) -> classroom.Course:
     """The toy course released, and a class of 13 submissions plus a student without one."""
-    root = tmp_path_factory.mktemp("toy-class")
-    shutil.copytree(TOY, root, dirs_exist_ok=True)
-    course = classroom.Course(root=root)
-    classroom.release(course)
-    release = nbformat.read(root / "notebooks" / "toy" / "toy.ipynb", as_version=4)
-    submitted = root / "submitted"
+    course = released_toy_course(tmp_path_factory.mktemp("toy-class"))
+    release = toy_notebook(course, "notebooks")
     for student, sources in CLASS.items():
-        (submitted / student / "toy").mkdir(parents=True)
-        nbformat.write(
-            _with_solutions(release, **sources), submitted / student / "toy" / "toy.ipynb"
-        )
-    (submitted / "invalid_json" / "toy").mkdir(parents=True)
-    (submitted / "invalid_json" / "toy" / "toy.ipynb").write_text('{"cells": [ not json')
-    (submitted / "misnamed" / "toy").mkdir(parents=True)
-    nbformat.write(release, submitted / "misnamed" / "toy" / "Toy (1).ipynb")
-    (submitted / "other_assignment_only" / "another").mkdir(parents=True)
+        submit(course, student, _with_solutions(release, **sources))
+    submit_ungradable(course)
     return course
 
 
