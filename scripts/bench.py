@@ -544,6 +544,35 @@ HEADER = (
 )
 
 
+def markdown_table(rows: list[Row]) -> str:
+    """The record as the README's performance table."""
+    lines = [
+        "| section | row | seconds | baseline | ratio | target | met | note |",
+        "|---|---|---:|---:|---:|---|---|---|",
+    ]
+    for row in rows:
+        cells = [
+            row.section,
+            row.name,
+            "skipped" if row.seconds is None else f"{row.seconds:.3f}",
+            f"{row.baseline:.3f}" if row.baseline else "",
+            f"{row.ratio:.2f}x" if row.ratio else "",
+            row.target,
+            {True: "yes", False: "**no**", None: ""}[row.met],
+            row.note,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def recorded_rows() -> list[Row]:
+    """The rows of the last record (``benchmarks/results.json``), none if there is none."""
+    if not RESULTS.exists():
+        return []
+    rows = json.loads(RESULTS.read_text())["rows"]
+    return [Row(**{key: value for key, value in row.items() if key != "ratio"}) for row in rows]
+
+
 def machine() -> dict[str, object]:
     return {
         "cpus": os.cpu_count(),
@@ -566,7 +595,13 @@ def main() -> None:
     parser.add_argument(
         "--one-worker-sample", type=int, default=6, help="students graded with one worker"
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the last record as a table for the README"
+    )
     arguments = parser.parse_args()
+    if arguments.markdown:
+        print(markdown_table(recorded_rows()))
+        return
     chosen = [name.strip() for name in arguments.only.split(",") if name.strip()]
     unknown = sorted(set(chosen) - set(SECTIONS))
     if unknown:
@@ -585,12 +620,7 @@ def main() -> None:
         "hooks": hook_rows,
     }
     # Sections not run this time keep their rows from the previous record (each row is dated).
-    previous = json.loads(RESULTS.read_text())["rows"] if RESULTS.exists() else []
-    kept = [
-        Row(**{key: value for key, value in row.items() if key != "ratio"})
-        for row in previous
-        if row["section"] not in chosen
-    ]
+    kept = [row for row in recorded_rows() if row.section not in chosen]
     rows: list[Row] = []
     for section in chosen:
         rows += [Row(**{**asdict(row), "date": record["date"]}) for row in runs[section]()]

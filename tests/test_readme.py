@@ -1,11 +1,13 @@
-"""The README's tables must match the registries and the mutation suites."""
+"""The README's tables must match the registries, the mutation suites and the last bench record."""
 
+import re
 import sys
 from pathlib import Path
 
 from instructor.notebook import REPO_ROOT, topics
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from bench import markdown_table, recorded_rows  # noqa: E402
 from trust_table import TABLE, trust_table  # noqa: E402
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
@@ -20,3 +22,10 @@ def test_readme_series_table_lists_every_notebook_and_its_exercises():
         row = next(line for line in README.splitlines() if f"`{topic.assignment}`" in line)
         for exercise in topic.exercises:
             assert f"`{exercise}`" in row, (topic.assignment, exercise)
+
+
+def test_readme_performance_table_is_the_last_bench_record():
+    table = re.search(r"^\| section \| row \|.*?(?=\n\n)", README, re.S | re.M).group(0)
+    assert table == markdown_table(recorded_rows()), (
+        "paste the output of `python scripts/bench.py --markdown` into the README"
+    )
