@@ -469,7 +469,7 @@ def overparameterization_widget(
             options=["10", "20, 20", "100, 100"], value="10", description="hidden layers"
         ),
         "lr": widgets.FloatLogSlider(value=5e-2, min=-3, max=0, step=0.1, description="lr"),
-        "steps": widgets.IntSlider(100, 50, 500, 10, description="steps"),
+        "steps": widgets.IntSlider(150, 50, 500, 10, description="steps"),
         "num_inits": widgets.IntSlider(7, 2, 10, 1, description="perturbed models"),
     }
 
