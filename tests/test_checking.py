@@ -4,9 +4,11 @@ grading mode (``helpers.widgets``)."""
 
 import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from matplotlib.figure import Figure
 
 from helpers import widgets
 from helpers.checking import (
@@ -180,12 +182,6 @@ def test_grading_mode_follows_nbgrader_execution(monkeypatch):
 
 
 def test_show_displays_one_png_drawn_once_and_frees_the_figure(monkeypatch):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-
     figure, ax = plt.subplots(figsize=(4, 3))
     ax.plot([0, 1], [1, 0])
     draws = []
