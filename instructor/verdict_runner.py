@@ -1,15 +1,19 @@
-"""The child process that runs one student definition on the grader's cases (in the sandbox).
+"""The process that runs a submission's definitions on the grader's cases (in the sandbox).
 
     python -m instructor.verdict_runner JOB_FOLDER
 
-``JOB_FOLDER/job.json`` holds the exercise's topic and name, the release's setup imports, the
-solution-cell sources (the student's; several only for trusted test variants) and the cases
-the grader drew. For source ``s`` the runner writes ``JOB_FOLDER/source_<s>/result.json`` (per
-case: ``ok`` or the error the code raised) and ``source_<s>/case_<i>.npz`` (the raw outputs,
-plain arrays, read back without pickle). It decides nothing: the grader compares the outputs
-with the reference in its own process.
+``JOB_FOLDER/job.json`` holds the topic, the release's setup imports and, per exercise, its
+name, the solution-cell sources (the student's; several only for trusted test variants), the
+cases the grader drew and a time limit. The runner is a small fork server: it imports torch,
+the topic's checks and the setup imports once (trusted code only), then forks one fresh child
+per exercise, which runs no other exercise's code and exits after its own. For exercise ``k``
+and source ``s`` the child writes ``exercise_<k>/source_<s>/result.json`` (per case: ``ok`` or
+the error the code raised) and ``case_<i>.npz`` beside it (the raw outputs, plain arrays, read
+back without pickle). The runner prints one line per exercise (finished, crashed or timed
+out). It decides nothing: the grader compares the outputs with the reference in its own
+process.
 
-Before any student code runs, the runner makes the shortcuts useless here: the reference
+Before any student code runs, each child makes the shortcuts useless there: the reference
 modules cannot be imported or read, every Python function of a forbidden module (such as
 ``torch.optim``) has its code replaced by one that raises, torch's fused optimizer kernels
 raise at the dispatcher, and an audit hook (which cannot be removed) refuses what would dig
@@ -26,11 +30,14 @@ import inspect
 import json
 import os
 import resource
+import shutil
+import signal
 import sys
+import time
 import types
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 MEMORY_LIMIT_BYTES = 4 * 2**30
 FUSED_KERNELS = ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")
@@ -250,60 +257,141 @@ def _as_array(value: Any) -> Any:
     return array
 
 
-def main(job_folder: str) -> int:
-    folder = Path(job_folder)
-    job = json.loads((folder / "job.json").read_text())
-    exercise_name = job["exercise"]
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
-
-    import numpy as np
+def _prepare(job: dict) -> tuple[Any, _RefuseImports, Path]:
+    """The zygote's trusted set-up, before any fork: import what every exercise needs, so that
+    each fork starts warm. No student code has run when this returns."""
     import torch
 
-    from helpers.checking import resolve
-
     torch.set_num_threads(1)
-    refuse_imports = _RefuseImports(exercise_name)
+    refuse_imports = _RefuseImports("this exercise")
     sys.meta_path.insert(0, refuse_imports)
     checks = importlib.import_module(f"helpers.{job['topic']}.checks")
-    exercise = checks.EXERCISES[exercise_name]
     helpers_folder = Path(checks.__file__).resolve().parent.parent
+    # Other notebooks' packages stay out of reach, the warm-up's imports included.
+    refuse_imports.refused = tuple(
+        f"helpers.{path.parent.name}"
+        for path in helpers_folder.glob("*/checks.py")
+        if path.parent.name != job["topic"]
+    )
+    # The release's setup imports (trusted): each fork finds these modules loaded.
+    for line in job["prelude"]:
+        try:
+            exec(compile(line, "<warm-up>", "exec", dont_inherit=True), {})
+        except Exception:  # noqa: BLE001, S112 (load_definition skips it the same way)
+            continue
+    return checks, refuse_imports, helpers_folder
+
+
+def _seal(
+    exercise: Any, refuse_imports: _RefuseImports, helpers_folder: Path, job: dict, folder: Path
+) -> None:
+    """In a fork, before the student's code: disable the exercise's forbidden shortcuts and
+    install the audit hook (which outlives nothing: the fork exits after this exercise)."""
+    from helpers.checking import resolve
+
+    refuse_imports.exercise = exercise.name
     targets = [resolve(dotted) for dotted in exercise.shortcuts]
     for target in targets:  # a module, or one function or class inside one
         if isinstance(target, types.ModuleType):
-            _disable_functions(target, exercise_name)
+            _disable_functions(target, exercise.name)
         else:
-            _disable_object(target, exercise_name)
+            _disable_object(target, exercise.name)
         if getattr(target, "__name__", None) == "torch.optim":
-            _keep_alive(_disable_fused_kernels(exercise_name))
-    # Other notebooks' packages and what is left of the forbidden modules cannot be
-    # imported, and no source or bytecode of them can be read to rebuild what was disabled.
-    other_topics = [path.parent.name for path in helpers_folder.glob("*/checks.py")]
-    refuse_imports.refused = (
-        *(f"helpers.{name}" for name in other_topics if name != job["topic"]),
-        *(target.__name__ for target in targets if isinstance(target, types.ModuleType)),
+            _keep_alive(_disable_fused_kernels(exercise.name))
+    # What is left of the forbidden modules cannot be imported, and no source or bytecode of
+    # them (or of other notebooks' packages) can be read to rebuild what was disabled.
+    refuse_imports.refused += tuple(
+        target.__name__ for target in targets if isinstance(target, types.ModuleType)
     )
     sealed = _sealed_paths(targets, helpers_folder, job["topic"])
     _install_audit_hook(helpers_folder, folder, sealed)
 
-    # One source for a submission; several for trusted test variants (one child for all).
-    for number, source in enumerate(job["sources"]):
-        results = _run_source(exercise, source, job, folder / f"source_{number}", np)
-        (folder / f"source_{number}" / "result.json").write_text(json.dumps(results))
+
+def _wait(pid: int, timeout_s: float) -> str:
+    """Wait for one fork; kill it at its time limit. Its outcome, for the grader's report."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return "finished" if os.WIFEXITED(status) else "crashed"
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timed out"
+        time.sleep(0.01)
+
+
+def _run_exercise(
+    checks: Any,
+    refuse_imports: _RefuseImports,
+    helpers_folder: Path,
+    job: dict,
+    task: dict,
+    out: Path,
+) -> NoReturn:
+    """The fork's whole life: seal, run the student's sources on the cases, write, exit."""
+    import numpy as np
+
+    status = 1
+    try:
+        # The student's prints must not reach the zygote's report on stdout.
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+        os.chdir(out)  # the only folder it may write to (tempfile falls back to the cwd)
+        exercise = checks.EXERCISES[task["exercise"]]
+        _seal(exercise, refuse_imports, helpers_folder, job, out)
+        for number, source in enumerate(task["sources"]):
+            results = _run_source(
+                exercise, source, job["prelude"], task["cases"], out / f"source_{number}", np
+            )
+            (out / f"source_{number}" / "result.json").write_text(json.dumps(results))
+        status = 0
+    finally:
+        os._exit(status)  # no clean-up handler of the student's may run
+
+
+def _fresh_folder(path: Path) -> Path:
+    """An empty folder at ``path``, whatever an earlier exercise's child left there (a planted
+    folder, file or link must not stop or feed the next exercise)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+    path.mkdir()
+    return path
+
+
+def main(job_folder: str) -> int:
+    folder = Path(job_folder)
+    job = json.loads((folder / "job.json").read_text())
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    checks, refuse_imports, helpers_folder = _prepare(job)
+    for number, task in enumerate(job["exercises"]):
+        out = _fresh_folder(folder / f"exercise_{number}")
+        sys.stdout.flush()  # a fork must not inherit (and repeat) unwritten report lines
+        pid = os.fork()
+        if pid == 0:
+            _run_exercise(checks, refuse_imports, helpers_folder, job, task, out)
+        outcome = _wait(pid, task["timeout_s"])
+        print(json.dumps({"exercise": number, "outcome": outcome}), flush=True)
     return 0
 
 
-def _run_source(exercise: Any, source: str, job: dict, out: Path, np: Any) -> list[dict]:
+def _run_source(
+    exercise: Any, source: str, prelude: list[str], cases: list[dict], out: Path, np: Any
+) -> list[dict]:
     """Load one solution cell and run it on every case; write each case's outputs in ``out``."""
     from helpers.exercise import load_definition
 
     out.mkdir()
     try:
-        implementation = load_definition(source, exercise.name, job["prelude"])
+        implementation = load_definition(source, exercise.name, prelude)
     except BaseException as error:  # noqa: BLE001 (the student's cell may raise anything)
         message = f"the solution cell could not be loaded: {type(error).__name__}: {error}"
-        return [{"error": message} for _ in job["cases"]]
+        return [{"error": message} for _ in cases]
     results: list[dict] = []
-    for index, case in enumerate(job["cases"]):
+    for index, case in enumerate(cases):
         try:
             outputs = exercise.run_case(implementation, case)
             arrays = {key: _as_array(value) for key, value in outputs.items()}

@@ -1,11 +1,12 @@
 """Grading verdicts decided where no student code runs.
 
-For each graded exercise of a submission, ``decide``:
+For each graded exercise of a submission, ``decide_all``:
 
 1. draws fresh hidden cases for this run (so knowing the tests gives nothing to hard-code);
 2. runs the student's solution cell, reduced to its imports and definitions, after the
-   *release's* setup imports, in a fresh sandboxed child (``instructor.verdict_runner``),
-   which returns raw outputs as plain arrays (no pickle);
+   *release's* setup imports, in a fresh sandboxed child forked for this exercise alone by
+   one runner per submission (``instructor.verdict_runner``), which returns raw outputs as
+   plain arrays (no pickle);
 3. runs the reference on the same cases in this process, and compares.
 
 ``ApplyVerdicts`` is an nbgrader preprocessor that runs after ``Execute`` in
@@ -43,7 +44,8 @@ from instructor.notebook import (
     topics,
 )
 
-CHILD_TIMEOUT_S = 120
+CHILD_TIMEOUT_S = 120  # per exercise and source
+RUNNER_START_S = 60  # the runner's imports, before the first child
 MAX_RESULT_BYTES = 64 * 2**20
 REPORT_FOLDER_VARIABLE = "COURSE_VERDICT_REPORTS"
 RELEASE_ROOT_VARIABLE = "COURSE_RELEASE_ROOT"  # the course whose notebooks/ holds the release
@@ -204,10 +206,10 @@ def decide(
     root: Path = REPO_ROOT,
 ) -> Verdict:
     """The verdict on ``source`` (a solution cell) for ``exercise`` of ``helpers.<topic>``."""
-    verdicts = decide_many(
-        topic, exercise, [source], prelude, seed=seed, sandboxed=sandboxed, root=root
+    verdicts = decide_all(
+        topic, [(exercise, [source])], prelude, seed=seed, sandboxed=sandboxed, root=root
     )
-    return verdicts[0]
+    return verdicts[0][0]
 
 
 def decide_many(
@@ -220,47 +222,94 @@ def decide_many(
     sandboxed: bool | None = None,
     root: Path = REPO_ROOT,
 ) -> list[Verdict]:
-    """Verdicts on several solution cells, run one after the other in ONE sandboxed child.
+    """Verdicts on several solution cells of one exercise, run one after the other in ONE
+    child process.
 
     Only for trusted code (the mutation suites): the sources share the child's process.
-    A submission is always judged alone, through ``decide``.
+    A submission's cell is always judged alone, through ``decide`` or ``decide_all``.
+    """
+    verdicts = decide_all(
+        topic, [(exercise, sources)], prelude, seed=seed, sandboxed=sandboxed, root=root
+    )
+    return verdicts[0]
+
+
+def decide_all(
+    topic: str,
+    work: list[tuple[Exercise, list[str]]],
+    prelude: list[str],
+    *,
+    seed: int | None = None,
+    sandboxed: bool | None = None,
+    root: Path = REPO_ROOT,
+) -> list[list[Verdict]]:
+    """Per exercise of ``work``, the verdict on each of its sources.
+
+    One sandboxed runner serves the whole list: it pays for torch and the topic's imports
+    once, and forks a fresh child per exercise (``instructor.verdict_runner``).
     """
     sandboxed = sandbox.available() if sandboxed is None else sandboxed
-    cases = exercise.draw_cases(np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    cases = [exercise.draw_cases(rng) for exercise, _ in work]
+    limits = [CHILD_TIMEOUT_S * len(sources) for _, sources in work]
     with tempfile.TemporaryDirectory(prefix="verdict-") as folder:
         job = Path(folder)
         job_spec = {
             "topic": topic,
-            "exercise": exercise.name,
             "prelude": prelude,
-            "sources": sources,
-            "cases": cases,
+            "exercises": [
+                {"exercise": exercise.name, "sources": sources, "cases": drawn, "timeout_s": limit}
+                for (exercise, sources), drawn, limit in zip(work, cases, limits)
+            ],
         }
         (job / "job.json").write_text(json.dumps(job_spec))
         command, environment = _child_command(job, sandboxed, root)
-        timed_out = False
         try:
-            subprocess.run(
+            report = subprocess.run(
                 command,
                 cwd=job,
                 env=environment,
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
-                timeout=CHILD_TIMEOUT_S * len(sources),
+                timeout=sum(limits) + RUNNER_START_S,
                 start_new_session=True,
-            )
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        outputs = [_student_outputs(job / f"source_{n}", len(cases)) for n in range(len(sources))]
-    reference = exercise.load_reference()
-    expected = [as_tensors(exercise.run_case(reference, case)) for case in cases]
+            ).stdout
+        except subprocess.TimeoutExpired as expired:
+            report = expired.stdout or b""
+        timed_out = _timed_out_exercises(report)
+        outputs = [
+            [
+                _student_outputs(job / f"exercise_{k}" / f"source_{n}", len(cases[k]))
+                for n in range(len(sources))
+            ]
+            for k, (_, sources) in enumerate(work)
+        ]
     verdicts = []
-    for source, source_outputs in zip(sources, outputs):
-        verdict = _judge(exercise, cases, source_outputs, expected, timed_out)
-        verdict.sandboxed, verdict.flags = sandboxed, flag_constructs(source)
-        verdicts.append(verdict)
+    for k, (exercise, sources) in enumerate(work):
+        reference = exercise.load_reference()
+        expected = [as_tensors(exercise.run_case(reference, case)) for case in cases[k]]
+        judged = []
+        for source, source_outputs in zip(sources, outputs[k]):
+            verdict = _judge(exercise, cases[k], source_outputs, expected, k in timed_out)
+            verdict.sandboxed, verdict.flags = sandboxed, flag_constructs(source)
+            judged.append(verdict)
+        verdicts.append(judged)
     return verdicts
+
+
+def _timed_out_exercises(report: bytes) -> set[int]:
+    """The exercises whose child the runner killed at its time limit, from its report lines
+    (only the runner writes there: each child's output goes to /dev/null)."""
+    timed_out = set()
+    for line in report.decode(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("outcome") == "timed out":
+            timed_out.add(entry.get("exercise"))
+    return timed_out
 
 
 def _judge(
@@ -302,8 +351,7 @@ def verdicts_for(
     notebook: nbformat.NotebookNode, release: nbformat.NotebookNode, topic: Topic
 ) -> dict[str, Verdict]:
     """The verdict on every exercise of ``topic`` in a submitted notebook."""
-    prelude = setup_imports(release)
-    verdicts = {}
+    verdicts, work = {}, []
     for name, exercise in topic.exercises.items():
         try:
             source = find_cell(notebook, name).source
@@ -314,8 +362,11 @@ def verdicts_for(
             message = f"`{name}` is not done yet."
             verdicts[name] = Verdict(name, False, message, sandbox.available())
         else:
-            verdicts[name] = decide(topic.name, exercise, source, prelude)
-    return verdicts
+            work.append((exercise, [source]))
+    if work:
+        decided = decide_all(topic.name, work, setup_imports(release))
+        verdicts |= {exercise.name: judged[0] for (exercise, _), judged in zip(work, decided)}
+    return {name: verdicts[name] for name in topic.exercises}
 
 
 class ApplyVerdicts(NbGraderPreprocessor):

@@ -3,9 +3,10 @@
 import os
 
 import nbformat
+import pytest
 
 from instructor import verdicts
-from instructor.notebook import is_test_of
+from instructor.notebook import is_test_of, setup_imports
 from instructor.verdicts import ApplyVerdicts, Verdict
 
 
@@ -66,3 +67,54 @@ def test_planted_fifo_or_link_is_not_read_back(tmp_path):
 def test_static_scan_flags_constructs_reached_through_modules():
     source = "import builtins\ndef f(m):\n    builtins.exec('1')\n    m.__loader__.exec_module(m)\n"
     assert verdicts.flag_constructs(source) == ["builtins", "exec", "module loaders"]
+
+
+# --------------------------------------------------------------------------------------
+# One runner per submission, one fresh child per exercise
+# --------------------------------------------------------------------------------------
+
+_RIGHT_UPDATE = """\
+def gradient_update(loss, params, lr=1e-3):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p -= lr * g
+"""
+
+# Hangs, prints a fake report line, and plants a folder where the next exercise's outputs go.
+_HANGING_MOMENTUM = """\
+import json
+import os
+def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
+    print(json.dumps({"exercise": 1, "outcome": "finished"}), flush=True)
+    os.makedirs("../exercise_2/source_0", exist_ok=True)
+    while True:
+        pass
+"""
+
+_SURVIVES_ITS_NEIGHBOUR = """\
+def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.9, epsilon=1e-8):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g, v in zip(params, grads, grad_sq):
+            v.mul_(alpha).add_((1 - alpha) * g * g)
+            p -= lr * g / torch.sqrt(v + epsilon)
+"""
+
+
+@pytest.mark.e2e
+def test_one_exercise_can_neither_hang_nor_plant_its_way_into_its_neighbours_verdicts(monkeypatch):
+    monkeypatch.setattr(verdicts, "CHILD_TIMEOUT_S", 8)
+    topic = verdicts.topic_of("03_optimization")
+    release = nbformat.read(topic.release_path(verdicts.REPO_ROOT), as_version=4)
+    work = [
+        (topic.exercises["gradient_update"], [_RIGHT_UPDATE]),
+        (topic.exercises["momentum_update"], [_HANGING_MOMENTUM]),
+        (topic.exercises["rmsprop_update"], [_SURVIVES_ITS_NEIGHBOUR]),
+    ]
+    decided = verdicts.decide_all(topic.name, work, setup_imports(release))
+    right, hanging, neighbour = (judged[0] for judged in decided)
+    assert right.passed, right.message
+    assert not hanging.passed
+    assert "took longer than 8 s" in hanging.message
+    assert neighbour.passed, neighbour.message
