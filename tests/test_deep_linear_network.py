@@ -115,6 +115,30 @@ def test_train_records_every_epoch_starting_from_the_initial_network():
     assert record.losses[-1] < record.losses[0]
 
 
+@pytest.mark.parametrize("hidden_dims", [(), 6, (6, 5)])
+def test_training_in_the_output_basis_matches_full_size_gradient_descent(hidden_dims):
+    data = hierarchical_data(n_features=300, seed=1)
+    torch.manual_seed(1)
+    model = LinearNet(8, hidden_dims, 300).double()
+    initializer_(model, 0.5)
+    full = LinearNet(8, hidden_dims, 300).double()
+    full.load_state_dict(model.state_dict())
+    inputs, targets = data.items.double(), data.features.double()
+    expected_losses = []
+    for _ in range(40):  # plain gradient descent on every weight, full size
+        full.zero_grad()
+        loss = torch.nn.functional.mse_loss(full(inputs)[0], targets)
+        loss.backward()
+        expected_losses.append(loss.item())
+        with torch.no_grad():
+            for weight in full.parameters():
+                weight -= 3.0 * weight.grad
+    record = train(model, data.items, data.features, n_epochs=40, lr=3.0)
+    np.testing.assert_allclose(record.losses, expected_losses, rtol=1e-9)
+    for trained, expected in zip(model.parameters(), full.parameters()):
+        torch.testing.assert_close(trained, expected, rtol=1e-9, atol=1e-12)
+
+
 def test_train_rejects_a_run_without_epochs():
     data = hierarchical_data(n_features=5, seed=0)
     with pytest.raises(ValueError, match="n_epochs"):
