@@ -122,4 +122,5 @@ def test_rules_moved_side_by_side_match_rules_run_one_at_a_time(schedule):
     assert np.isnan(plain["Descent"][1][-1])
     for name in rules:
         for fast_part, plain_part in zip(fast[name], plain[name]):
-            np.testing.assert_array_equal(fast_part, plain_part)
+            # Equal up to rounding: the fast version's gradients are written by hand.
+            np.testing.assert_allclose(fast_part, plain_part, rtol=1e-12, atol=1e-12)

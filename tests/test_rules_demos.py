@@ -185,3 +185,12 @@ def test_widget_builds_and_runs_once_outside_grading(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     box = demos.rules_widget({})
     assert box is not None and len(box.children) == 3
+
+
+@pytest.mark.parametrize("name", list(demos.FUNCTIONS))
+def test_each_test_functions_hand_written_gradient_matches_autograd(name):
+    test = demos.FUNCTIONS[name]
+    points = (torch.rand(50, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+              * 6 - 3).requires_grad_(True)
+    (expected,) = torch.autograd.grad(test.function(points).sum(), points)
+    torch.testing.assert_close(test.gradient(points.detach()), expected)

@@ -49,17 +49,32 @@ def rosenbrock(xy: Tensor) -> Tensor:
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2
 
 
+def rosenbrock_gradient(xy: Tensor) -> Tensor:
+    """The gradient of ``rosenbrock`` at each point, worked out by hand."""
+    x, y = xy[..., 0], xy[..., 1]
+    valley = y - x**2
+    return torch.stack([-2 * (1 - x) - 400 * x * valley, 200 * valley], dim=-1)
+
+
 def ill_conditioned(xy: Tensor) -> Tensor:
     """``(x^2 + 50 y^2) / 2``: a quadratic whose curvatures differ 50-fold, minimum at (0, 0)."""
     x, y = xy[..., 0], xy[..., 1]
     return (x**2 + 50 * y**2) / 2
 
 
+def ill_conditioned_gradient(xy: Tensor) -> Tensor:
+    """The gradient of ``ill_conditioned`` at each point: ``(x, 50 y)``."""
+    return xy * torch.tensor([1.0, 50.0], dtype=xy.dtype, device=xy.device)
+
+
 @dataclass(frozen=True)
 class TestFunction:
-    """A 2-D function with where to start, where its minimum is and what region to draw."""
+    """A 2-D function and its gradient (by hand: the demo needs thousands of them, and
+    autograd's bookkeeping would cost more than the arithmetic), with where to start, where
+    its minimum is and what region to draw."""
 
     function: Callable[[Tensor], Tensor]
+    gradient: Callable[[Tensor], Tensor]
     start: tuple[float, float]
     minimum: tuple[float, float]
     xlim: tuple[float, float]
@@ -67,9 +82,16 @@ class TestFunction:
 
 
 FUNCTIONS = {
-    "Rosenbrock": TestFunction(rosenbrock, (-1.5, 2.0), (1.0, 1.0), (-2.0, 2.0), (-1.0, 3.0)),
+    "Rosenbrock": TestFunction(
+        rosenbrock, rosenbrock_gradient, (-1.5, 2.0), (1.0, 1.0), (-2.0, 2.0), (-1.0, 3.0)
+    ),
     "ill-conditioned quadratic": TestFunction(
-        ill_conditioned, (-4.0, 1.0), (0.0, 0.0), (-4.5, 4.5), (-1.5, 1.5)
+        ill_conditioned,
+        ill_conditioned_gradient,
+        (-4.0, 1.0),
+        (0.0, 0.0),
+        (-4.5, 4.5),
+        (-1.5, 1.5),
     ),
 }
 
@@ -151,9 +173,9 @@ def compare_rules(
     """``{rule name: (path, losses)}`` for every rule, all from the same start (see
     ``optimize_2d``).
 
-    The rules move side by side: each step evaluates the function at every rule's point at
-    once and takes one gradient of the summed losses, which holds each point's own gradient;
-    every rule then updates its own point. A rule whose path blows up stops there.
+    The rules move side by side: each step evaluates the function and its gradient at every
+    rule's point at once; every rule then updates its own point. A rule whose path blows up
+    stops there.
     """
     test = FUNCTIONS[function]
     names = list(rules)
@@ -166,15 +188,15 @@ def compare_rules(
     moving = list(range(len(names)))
     current_factor = 1.0
     for t in range(steps + 1):
-        coordinates = torch.stack([points[k].xy for k in moving])
+        coordinates = torch.stack([points[k].xy.detach() for k in moving])
         values = test.function(coordinates)
-        paths[moving, t], losses[moving, t] = coordinates.detach().numpy(), values.detach().numpy()
+        paths[moving, t], losses[moving, t] = coordinates.numpy(), values.numpy()
         if t == steps:
             break
         kept = [i for i, k in enumerate(moving) if abs(losses[k, t]) <= 1e8]  # NaN fails too
         if not kept:
             break
-        grads = torch.autograd.grad(values[kept].sum(), [points[moving[i]].xy for i in kept])
+        grads = test.gradient(coordinates[kept])
         moving = [moving[i] for i in kept]
         if factor(t) != current_factor:  # adjusting keeps what the rules accumulated
             current_factor = factor(t)
