@@ -32,7 +32,7 @@ import contextvars
 import inspect
 import textwrap
 import weakref
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -275,16 +275,22 @@ def imports_only(source: str) -> list[str]:
     return [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
 
 
-def load_definition(source: str, name: str, prelude: list[str] = ()) -> Any:
-    """Run ``prelude`` (import lines; one that fails is skipped), then the definitions of the
-    cell ``source``, in a fresh namespace; return what the cell defines as ``name``.
-    """
-    namespace: dict[str, Any] = {"__name__": "__exercise__"}
+def run_setup(prelude: Sequence[str], namespace: dict[str, Any]) -> None:
+    """Run each line of ``prelude`` (import lines) in ``namespace``; one that fails is skipped
+    (an import the sandbox hides, such as the reference, or lacks)."""
     for line in prelude:
         try:
             exec(compile(line, "<setup>", "exec", dont_inherit=True), namespace)
-        except Exception:  # an import the sandbox hides (the reference) or lacks
+        except Exception:  # a line that fails is skipped (see the docstring)
             continue
+
+
+def load_definition(source: str, name: str, prelude: Sequence[str] = ()) -> Any:
+    """Run ``prelude`` (see ``run_setup``), then the definitions of the cell ``source``, in a
+    fresh namespace; return what the cell defines as ``name``.
+    """
+    namespace: dict[str, Any] = {"__name__": "__exercise__"}
+    run_setup(prelude, namespace)
     # dont_inherit: this module's `from __future__ import annotations` must not leak into the
     # student's code (it turns dataclass annotations into strings).
     exec(compile(definitions_only(source), f"<{name}>", "exec", dont_inherit=True), namespace)

@@ -262,6 +262,8 @@ def _prepare(job: dict) -> tuple[Any, _RefuseImports, Path]:
     each fork starts warm. No student code has run when this returns."""
     import torch
 
+    from helpers.exercise import run_setup
+
     torch.set_num_threads(1)
     refuse_imports = _RefuseImports("this exercise")
     sys.meta_path.insert(0, refuse_imports)
@@ -274,11 +276,7 @@ def _prepare(job: dict) -> tuple[Any, _RefuseImports, Path]:
         if path.parent.name != job["topic"]
     )
     # The release's setup imports (trusted): each fork finds these modules loaded.
-    for line in job["prelude"]:
-        try:
-            exec(compile(line, "<warm-up>", "exec", dont_inherit=True), {})
-        except Exception:  # noqa: BLE001, S112 (load_definition skips it the same way)
-            continue
+    run_setup(job["prelude"], {})
     return checks, refuse_imports, helpers_folder
 
 
