@@ -64,7 +64,8 @@ def ill_conditioned(xy: Tensor) -> Tensor:
 
 def ill_conditioned_gradient(xy: Tensor) -> Tensor:
     """The gradient of ``ill_conditioned`` at each point: ``(x, 50 y)``."""
-    return xy * torch.tensor([1.0, 50.0], dtype=xy.dtype, device=xy.device)
+    x, y = xy[..., 0], xy[..., 1]
+    return torch.stack([x, 50 * y], dim=-1)
 
 
 @dataclass(frozen=True)
