@@ -23,6 +23,9 @@ c.ClearOutput.enabled = True
 # interrupted (it gets an error, the rest of the notebook still runs).
 c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
+# After the last cell the kernel is killed, not asked to exit: its clean-up (atexit hooks,
+# freeing torch) serves nothing here and held each submission up for about 2 s.
+c.Execute.shutdown_kernel = "immediate"
 
 # nbgrader scores a test cell 0 when it writes anything to stderr, and Python warnings go
 # there. Library warnings (deprecations in torch, numpy, matplotlib) say nothing about the

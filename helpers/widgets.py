@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +20,8 @@ import numpy as np
 from IPython.display import Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from helpers.mode import grading_mode
 
 SKIPPED_WHILE_GRADING = "Interactive demo skipped while grading."
 CANNOT_RUN = "Cannot run with these settings: "
@@ -54,11 +55,6 @@ def diverged_at(values: Any, limit: float) -> int | None:
     values = np.asarray(values, dtype=np.float64)
     bad = np.flatnonzero(~(np.abs(values) <= limit))  # NaN compares false: it counts too
     return int(bad[0]) if bad.size else None
-
-
-def grading_mode() -> bool:
-    """True while nbgrader executes the notebook (autograde or validate): skip heavy work."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
 
 
 def demo(build: Callable[..., Widget]) -> Callable[..., Widget | None]:

@@ -1,4 +1,8 @@
-"""Reading the course's notebooks: topics, exercise cells, and the setup a solution cell needs."""
+"""Reading the course's notebooks: topics, exercise cells, and the setup a solution cell needs.
+
+``helpers`` is imported only where a function needs it: it imports torch (seconds), and
+nbgrader's grading process imports this module to find cells, which needs no torch.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import pkgutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import nbformat
 
-import helpers
-from helpers.exercise import Registry, imports_only
+if TYPE_CHECKING:
+    from helpers.exercise import Registry
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,6 +57,8 @@ def setup_imports(notebook: nbformat.NotebookNode) -> list[str]:
     takes them from the *release*, never from a submission, and leaves out the display
     machinery (plots, widgets, demos), which only slows each sandboxed check down.
     """
+    from helpers.exercise import imports_only
+
     lines: list[str] = []
     for cell in notebook.cells:
         if cell.cell_type == "code" and not nbgrader_metadata(cell).get("solution"):
@@ -89,6 +96,8 @@ class Topic:
 
 def topics() -> list[Topic]:
     """Every ``helpers`` subpackage that declares ``ASSIGNMENT``, in notebook order."""
+    import helpers
+
     found = []
     for info in pkgutil.iter_modules(helpers.__path__):
         if not info.ispkg:

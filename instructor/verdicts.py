@@ -12,27 +12,33 @@ For each graded exercise of a submission, ``decide_all``:
 ``ApplyVerdicts`` is an nbgrader preprocessor that runs after ``Execute`` in
 ``nbgrader autograde``: it replaces the outputs of every autograded test cell with the verdict
 of its exercise, so that nbgrader's gradebook, feedback and scores come from the verdicts and
-nothing the student's kernel printed or did can change them. It also writes a small report
-(sandboxed or not, constructs worth a human look) for the class-grading table.
+nothing the student's kernel printed or did can change them.
+
+Where the student's kernel runs sandboxed, the class grader decides the verdicts before
+nbgrader starts (``decide_ahead``) and saves them in a folder the kernel cannot reach, each
+with the digest of the cell it was decided on; nbgrader's process, one per submission, then
+needs neither torch nor the references. ``ApplyVerdicts`` decides itself wherever no verdict
+was decided ahead on the very cells it sees. It also writes a small report (sandboxed or
+not, constructs worth a human look) for the class-grading table.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import stat
 import subprocess
 import tempfile
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
-import numpy as np
-import torch
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from helpers.exercise import Exercise, as_tensors
 from instructor import sandbox
 from instructor.notebook import (
     REPO_ROOT,
@@ -44,11 +50,21 @@ from instructor.notebook import (
     topics,
 )
 
+# numpy, torch and helpers (which imports torch) are imported where a verdict is decided:
+# nbgrader's process imports this module and usually only applies verdicts decided earlier.
+if TYPE_CHECKING:
+    from helpers.exercise import Exercise
+
 CHILD_TIMEOUT_S = 120  # per exercise and source
 RUNNER_START_S = 60  # the runner's imports, before the first child
 MAX_RESULT_BYTES = 64 * 2**20
 REPORT_FOLDER_VARIABLE = "COURSE_VERDICT_REPORTS"
+# Set only where the kernel is sandboxed: an unsandboxed kernel could write there.
+DECIDED_FOLDER_VARIABLE = "COURSE_DECIDED_VERDICTS"
 RELEASE_ROOT_VARIABLE = "COURSE_RELEASE_ROOT"  # the course whose notebooks/ holds the release
+# The class grader decides verdicts in several threads, and a reference may seed torch's
+# global generator: one reference runs at a time.
+_REFERENCE_LOCK = threading.Lock()
 
 # Constructs in an exercise's code that deserve a human look (flagged, never penalised).
 FLAGGED_CALLS = {
@@ -173,6 +189,9 @@ def _regular_file(path: Path) -> bool:
 
 def _student_outputs(job: Path, cases: int) -> list[dict | str]:
     """Per case: the outputs as tensors, or the error message the child reported."""
+    import numpy as np
+    import torch
+
     result_file = job / "result.json"
     if not _regular_file(result_file):
         return ["the code did not finish (it crashed, ran out of memory or exited early)"] * cases
@@ -248,6 +267,10 @@ def decide_all(
     One sandboxed runner serves the whole list: it pays for torch and the topic's imports
     once, and forks a fresh child per exercise (``instructor.verdict_runner``).
     """
+    import numpy as np
+
+    from helpers.exercise import as_tensors
+
     sandboxed = sandbox.available() if sandboxed is None else sandboxed
     rng = np.random.default_rng(seed)
     cases = [exercise.draw_cases(rng) for exercise, _ in work]
@@ -288,7 +311,8 @@ def decide_all(
     verdicts = []
     for k, (exercise, sources) in enumerate(work):
         reference = exercise.load_reference()
-        expected = [as_tensors(exercise.run_case(reference, case)) for case in cases[k]]
+        with _REFERENCE_LOCK:
+            expected = [as_tensors(exercise.run_case(reference, case)) for case in cases[k]]
         judged = []
         for source, source_outputs in zip(sources, outputs[k]):
             verdict = _judge(exercise, cases[k], source_outputs, expected, k in timed_out)
@@ -347,16 +371,20 @@ def topic_of(assignment: str) -> Topic:
     raise KeyError(f"no helpers package declares ASSIGNMENT = {assignment!r}")
 
 
+def _solution_source(notebook: nbformat.NotebookNode, name: str) -> str:
+    try:
+        return find_cell(notebook, name).source
+    except KeyError:
+        return ""
+
+
 def verdicts_for(
     notebook: nbformat.NotebookNode, release: nbformat.NotebookNode, topic: Topic
 ) -> dict[str, Verdict]:
     """The verdict on every exercise of ``topic`` in a submitted notebook."""
     verdicts, work = {}, []
     for name, exercise in topic.exercises.items():
-        try:
-            source = find_cell(notebook, name).source
-        except KeyError:
-            source = ""
+        source = _solution_source(notebook, name)
         if source.strip() == find_cell(release, name).source.strip():
             # The release's scaffold, untouched: it raises NotImplementedError, no need to run it.
             message = f"`{name}` is not done yet."
@@ -369,20 +397,68 @@ def verdicts_for(
     return {name: verdicts[name] for name in topic.exercises}
 
 
+def _source_digest(notebook: nbformat.NotebookNode, name: str) -> str:
+    return hashlib.sha256(_solution_source(notebook, name).encode()).hexdigest()
+
+
+def write_report(
+    path: Path, notebook: nbformat.NotebookNode, verdicts: dict[str, Verdict]
+) -> None:
+    """Save ``verdicts`` with the digest of the solution cell each was decided on."""
+    entries = {
+        name: {**asdict(verdict), "source_sha256": _source_digest(notebook, name)}
+        for name, verdict in verdicts.items()
+    }
+    path.write_text(json.dumps(entries))
+
+
+def read_report(path: Path, notebook: nbformat.NotebookNode) -> dict[str, Verdict] | None:
+    """The verdicts saved at ``path`` if each was decided on the cell ``notebook`` has now;
+    otherwise (no report, or a cell differs) None."""
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    verdicts = {}
+    for name, entry in entries.items():
+        if entry.pop("source_sha256", None) != _source_digest(notebook, name):
+            return None
+        verdicts[name] = Verdict(**entry)
+    return verdicts or None
+
+
+def decide_ahead(submission: Path, assignment: str, release_root: Path, report: Path) -> None:
+    """Decide the verdicts on a submission (its assignment's folder) before nbgrader runs it,
+    and save them in ``report`` for ``ApplyVerdicts``; nothing for an assignment without a
+    registry."""
+    try:
+        topic = topic_of(assignment)
+    except KeyError:
+        return
+    notebook = nbformat.read(submission / topic.notebook_name, as_version=4)
+    release = nbformat.read(topic.release_path(release_root), as_version=4)
+    write_report(report, notebook, verdicts_for(notebook, release, topic))
+
+
 class ApplyVerdicts(NbGraderPreprocessor):
     """Set each autograded test cell's outcome from its exercise's verdict (after Execute)."""
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
         assignment = resources["nbgrader"]["assignment"]
         student = resources["nbgrader"]["student"]
-        try:
-            topic = topic_of(assignment)
-        except KeyError:  # an assignment without a registry (the toy course of the tests)
-            self.log.warning("No registry for %s: outcomes come from the kernel.", assignment)
-            return nb, resources
-        release_root = Path(os.environ.get(RELEASE_ROOT_VARIABLE, REPO_ROOT))
-        release = nbformat.read(topic.release_path(release_root), as_version=4)
-        verdicts = verdicts_for(nb, release, topic)
+        decided_folder = os.environ.get(DECIDED_FOLDER_VARIABLE)
+        verdicts = None
+        if decided_folder:
+            verdicts = read_report(Path(decided_folder) / f"{student}.json", nb)
+        if verdicts is None:
+            try:
+                topic = topic_of(assignment)
+            except KeyError:  # an assignment without a registry (the toy course of the tests)
+                self.log.warning("No registry for %s: outcomes come from the kernel.", assignment)
+                return nb, resources
+            release_root = Path(os.environ.get(RELEASE_ROOT_VARIABLE, REPO_ROOT))
+            release = nbformat.read(topic.release_path(release_root), as_version=4)
+            verdicts = verdicts_for(nb, release, topic)
         for cell in nb.cells:
             meta = nbgrader_metadata(cell)
             if not (meta.get("grade") and not meta.get("solution")):
@@ -409,6 +485,5 @@ class ApplyVerdicts(NbGraderPreprocessor):
                 ]
         report_folder = os.environ.get(REPORT_FOLDER_VARIABLE)
         if report_folder:
-            report = Path(report_folder) / f"{student}.json"
-            report.write_text(json.dumps({n: asdict(v) for n, v in verdicts.items()}))
+            write_report(Path(report_folder) / f"{student}.json", nb, verdicts)
         return nb, resources

@@ -20,6 +20,7 @@ from helpers.checking import (
     tolerance,
 )
 from helpers.exercise import Exercise, StudentOrReference, described_after
+from helpers.mode import grading_mode
 
 
 def reference_double(x):
@@ -176,9 +177,9 @@ def test_a_demo_redraw_says_whose_code_ran_once_at_its_end(capsys):
 
 def test_grading_mode_follows_nbgrader_execution(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    assert not widgets.grading_mode()
+    assert not grading_mode()
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
-    assert widgets.grading_mode()
+    assert grading_mode()
 
 
 def test_show_displays_one_png_drawn_once_and_frees_the_figure(monkeypatch):

@@ -1,6 +1,9 @@
 """How verdicts become test-cell outcomes, and what the grader refuses to read back."""
 
+import copy
 import os
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -50,6 +53,67 @@ def test_every_test_cell_outcome_comes_from_a_verdict_and_unknown_cells_fail(mon
     assert [o[0].output_type for o in outputs] == ["stream", "error", "error"]
     assert "kernel says" not in "".join(str(o) for o in outputs)
     assert "tests no exercise" in outputs[2][0].evalue
+
+
+def _solution_cell(grade_id: str, source: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": False, "solution": True, "grade_id": grade_id}
+    return cell
+
+
+def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
+    tmp_path, monkeypatch
+):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        _solution_cell("double", "def double(x):\n    return 2 * x\n"),
+        _test_cell("test_double", "kernel says: failed"),
+    ]
+    decided = {"double": Verdict("double", True, "`double` passed every hidden check.", True)}
+    verdicts.write_report(tmp_path / "student.json", notebook, decided)
+    edited = copy.deepcopy(notebook)
+    edited.cells[0].source = "def double(x):\n    return x + x\n"
+    assert verdicts.read_report(tmp_path / "student.json", notebook) == decided
+    assert verdicts.read_report(tmp_path / "student.json", edited) is None
+    assert verdicts.read_report(tmp_path / "nobody.json", notebook) is None
+
+    deciding = []
+
+    def decide_again(nb, release, topic):
+        deciding.append(nb.cells[0].source)
+        return {"double": Verdict("double", False, "decided again", True)}
+
+    class FakeTopic:
+        @staticmethod
+        def release_path(root):
+            return root
+
+    monkeypatch.setattr(verdicts, "verdicts_for", decide_again)
+    monkeypatch.setattr(verdicts, "topic_of", lambda assignment: FakeTopic())
+    monkeypatch.setattr(verdicts.nbformat, "read", lambda *args, **kwargs: None)
+    monkeypatch.setenv(verdicts.DECIDED_FOLDER_VARIABLE, str(tmp_path))
+    monkeypatch.delenv(verdicts.REPORT_FOLDER_VARIABLE, raising=False)
+    resources = {"nbgrader": {"assignment": "a", "student": "student"}}
+    graded, _ = ApplyVerdicts().preprocess(notebook, resources)
+    assert graded.cells[1].outputs[0].text == "`double` passed every hidden check.\n"
+    assert deciding == []
+    graded, _ = ApplyVerdicts().preprocess(edited, resources)
+    assert graded.cells[1].outputs[0].evalue == "decided again"
+    assert deciding == [edited.cells[0].source]
+
+
+def test_nbgrader_process_needs_no_torch_to_apply_verdicts():
+    # nbgrader's process imports what nbgrader_config.py names; torch would cost it seconds.
+    script = (
+        "import sys\n"
+        "import instructor.execution, instructor.feedback, instructor.verdicts\n"
+        "print('torch' in sys.modules, 'helpers' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=verdicts.REPO_ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False"]
 
 
 def test_planted_fifo_or_link_is_not_read_back(tmp_path):

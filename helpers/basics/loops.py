@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm, trange
 
-from helpers.widgets import grading_mode
+from helpers.mode import grading_mode
 
 GRADING_STEPS = 20  # while nbgrader runs the notebook, every loop stops after this many steps
 
