@@ -15,9 +15,10 @@ Writes ``benchmarks/results.json`` and prints one table. Sections:
 - **grading**: seconds per graded notebook for a generated class (a third correct, a third
   with a wrong answer per exercise from the mutation suite, a third the untouched release),
   with 1 and 2 workers, with and without the sandbox, and the speedup of 2 workers over 1.
-  Two workers grade the whole class (20 submissions of notebook 01; ``--assignment`` picks
-  another); one worker grades its first 3 (one of each kind) and a local Dask cluster of 2
-  workers its first 6, to keep the bench's time down.
+  With the sandbox, two workers grade the whole class (20 submissions of notebook 01;
+  ``--assignment`` picks another); to keep the bench's time down, one worker grades its first
+  3 (one of each kind), two workers without the sandbox its first 6, and a local Dask cluster
+  of 2 workers its first 6.
 - **tests**: the wall time of the last ``make test-fast`` and ``make test`` runs, which the test
   suite records itself in ``benchmarks/test_times.json`` (running the suite here would take
   longer than the whole bench may).
@@ -354,7 +355,11 @@ def generate_class(root: Path, topic, class_size: int) -> None:
 
 
 def grading_rows(
-    class_size: int, assignment: str, one_worker_sample: int, cluster_sample: int
+    class_size: int,
+    assignment: str,
+    one_worker_sample: int,
+    unsandboxed_sample: int,
+    cluster_sample: int,
 ) -> list[Row]:
     from instructor import classroom, sandbox
     from instructor.notebook import topics
@@ -371,11 +376,16 @@ def grading_rows(
         classroom.release(course, [topic.assignment])
         generate_class(root, topic, class_size)
         everyone = sorted(path.name for path in (root / "submitted").iterdir())
-        # One worker grades the first students only (each kind equally often): the whole
-        # class twice more would take the bench past its time budget.
-        graded = {1: everyone[: max(3, one_worker_sample)], 2: everyone}
+        # Samples of the first students (each kind equally often) except for the target's
+        # row: the whole class three more times would take the bench past its time budget.
+        one_worker = everyone[: max(3, one_worker_sample)]
+        graded_by_mode = {
+            True: {1: one_worker, 2: everyone},
+            False: {1: one_worker, 2: everyone[: max(3, unsandboxed_sample)]},
+        }
         for sandboxed in modes:
             per_notebook = {}
+            graded = graded_by_mode[sandboxed]
             for workers, students in graded.items():
                 start = time.perf_counter()
                 classroom.grade_class(
@@ -601,6 +611,12 @@ def main() -> None:
         "--one-worker-sample", type=int, default=3, help="students graded with one worker"
     )
     parser.add_argument(
+        "--unsandboxed-sample",
+        type=int,
+        default=6,
+        help="students graded with two workers without the sandbox",
+    )
+    parser.add_argument(
         "--cluster-sample", type=int, default=6, help="students graded on the local cluster"
     )
     parser.add_argument(
@@ -624,6 +640,7 @@ def main() -> None:
             arguments.class_size,
             arguments.assignment,
             arguments.one_worker_sample,
+            arguments.unsandboxed_sample,
             arguments.cluster_sample,
         ),
         "tests": test_rows,
