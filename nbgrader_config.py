@@ -2,6 +2,8 @@
 
 import os
 
+from instructor.verdicts import DECIDED_FOLDER_VARIABLE, load_decided
+
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -35,6 +37,8 @@ os.environ["PYTHONWARNINGS"] = "ignore"
 # Autograding: the hidden tests never run in the student's kernel (and so never reach the
 # feedback); after the notebook has run, every test cell's outcome is set from a verdict
 # decided outside the kernel (instructor/verdicts.py). The rest is nbgrader's own pipeline.
+# The verdicts the class grader decided ahead are read now, before any kernel runs.
+c.ApplyVerdicts.decided = load_decided(os.environ.get(DECIDED_FOLDER_VARIABLE))
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "instructor.execution.SlicedPollExecute",  # nbgrader's Execute, see its docstring

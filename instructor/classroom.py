@@ -496,18 +496,18 @@ def grade_batch(
                 kernel_arguments, variables = _sandboxed_kernel(work.root, threads)
                 limits += kernel_arguments
                 environment.update(variables)
-                # Decided here, where torch and the references are loaded once for the class,
-                # rather than in each nbgrader process; out of the sandboxed kernel's sight.
-                decided = work.root / "decided"
-                decided.mkdir()
-                for student in to_grade:
-                    verdicts.decide_ahead(
-                        work.root / course.submitted / student / assignment,
-                        assignment,
-                        course.root,
-                        decided / f"{student}.json",
-                    )
-                environment[verdicts.DECIDED_FOLDER_VARIABLE] = str(decided)
+            # Decided here, where torch and the references are loaded once for the class,
+            # rather than in each nbgrader process (which reads them before any kernel runs).
+            decided = work.root / "decided"
+            decided.mkdir()
+            for student in to_grade:
+                verdicts.decide_ahead(
+                    work.root / course.submitted / student / assignment,
+                    assignment,
+                    course.root,
+                    decided / f"{student}.json",
+                )
+            environment[verdicts.DECIDED_FOLDER_VARIABLE] = str(decided)
             process = subprocess.Popen(
                 nbgrader_command(work, "autograde", assignment, "--force", *limits, db=db),
                 cwd=REPO_ROOT,

@@ -14,12 +14,13 @@ For each graded exercise of a submission, ``decide_all``:
 of its exercise, so that nbgrader's gradebook, feedback and scores come from the verdicts and
 nothing the student's kernel printed or did can change them.
 
-Where the student's kernel runs sandboxed, the class grader decides the verdicts before
-nbgrader starts (``decide_ahead``) and saves them in a folder the kernel cannot reach, each
-with the digest of the cell it was decided on; nbgrader's process, one per submission, then
-needs neither torch nor the references. ``ApplyVerdicts`` decides itself wherever no verdict
-was decided ahead on the very cells it sees. It also writes a small report (sandboxed or
-not, constructs worth a human look) for the class-grading table.
+The class grader decides the verdicts before nbgrader starts (``decide_ahead``), each with the
+digest of the cell it was decided on, in a folder that nbgrader's process reads when it starts
+(``nbgrader_config.py``), before any kernel runs: a kernel, sandboxed or not, cannot change
+them. nbgrader's process, one per submission, then needs neither torch nor the references.
+``ApplyVerdicts`` decides itself wherever no verdict was decided ahead on the very cells it
+sees. It also writes a small report (sandboxed or not, constructs worth a human look) for the
+class-grading table.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Dict
 
 from instructor import sandbox
 from instructor.notebook import (
@@ -59,8 +61,7 @@ CHILD_TIMEOUT_S = 120  # per exercise and source
 RUNNER_START_S = 60  # the runner's imports, before the first child
 MAX_RESULT_BYTES = 64 * 2**20
 REPORT_FOLDER_VARIABLE = "COURSE_VERDICT_REPORTS"
-# Set only where the kernel is sandboxed: an unsandboxed kernel could write there.
-DECIDED_FOLDER_VARIABLE = "COURSE_DECIDED_VERDICTS"
+DECIDED_FOLDER_VARIABLE = "COURSE_DECIDED_VERDICTS"  # read by nbgrader_config.py
 RELEASE_ROOT_VARIABLE = "COURSE_RELEASE_ROOT"  # the course whose notebooks/ holds the release
 # The class grader decides verdicts in several threads, and a reference may seed torch's
 # global generator: one reference runs at a time.
@@ -412,18 +413,24 @@ def write_report(
     path.write_text(json.dumps(entries))
 
 
-def read_report(path: Path, notebook: nbformat.NotebookNode) -> dict[str, Verdict] | None:
-    """The verdicts saved at ``path`` if each was decided on the cell ``notebook`` has now;
+def load_decided(folder: str | None) -> dict[str, dict]:
+    """Every report that ``decide_ahead`` wrote in ``folder``, by student (none without one)."""
+    if not folder:
+        return {}
+    return {path.stem: json.loads(path.read_text()) for path in Path(folder).glob("*.json")}
+
+
+def unchanged_verdicts(
+    entries: dict | None, notebook: nbformat.NotebookNode
+) -> dict[str, Verdict] | None:
+    """The verdicts of a report if each was decided on the cell ``notebook`` has now;
     otherwise (no report, or a cell differs) None."""
-    try:
-        entries = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
     verdicts = {}
-    for name, entry in entries.items():
-        if entry.pop("source_sha256", None) != _source_digest(notebook, name):
+    for name, entry in (entries or {}).items():
+        fields = dict(entry)
+        if fields.pop("source_sha256", None) != _source_digest(notebook, name):
             return None
-        verdicts[name] = Verdict(**entry)
+        verdicts[name] = Verdict(**fields)
     return verdicts or None
 
 
@@ -443,13 +450,12 @@ def decide_ahead(submission: Path, assignment: str, release_root: Path, report: 
 class ApplyVerdicts(NbGraderPreprocessor):
     """Set each autograded test cell's outcome from its exercise's verdict (after Execute)."""
 
+    decided = Dict(help="Reports decided ahead, by student (see load_decided).").tag(config=True)
+
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
         assignment = resources["nbgrader"]["assignment"]
         student = resources["nbgrader"]["student"]
-        decided_folder = os.environ.get(DECIDED_FOLDER_VARIABLE)
-        verdicts = None
-        if decided_folder:
-            verdicts = read_report(Path(decided_folder) / f"{student}.json", nb)
+        verdicts = unchanged_verdicts(self.decided.get(student), nb)
         if verdicts is None:
             try:
                 topic = topic_of(assignment)

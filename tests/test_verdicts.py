@@ -7,6 +7,7 @@ import sys
 
 import nbformat
 import pytest
+from traitlets.config import Config
 
 from instructor import verdicts
 from instructor.notebook import is_test_of, setup_imports
@@ -73,9 +74,10 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
     verdicts.write_report(tmp_path / "student.json", notebook, decided)
     edited = copy.deepcopy(notebook)
     edited.cells[0].source = "def double(x):\n    return x + x\n"
-    assert verdicts.read_report(tmp_path / "student.json", notebook) == decided
-    assert verdicts.read_report(tmp_path / "student.json", edited) is None
-    assert verdicts.read_report(tmp_path / "nobody.json", notebook) is None
+    reports = verdicts.load_decided(str(tmp_path))
+    assert verdicts.unchanged_verdicts(reports["student"], notebook) == decided
+    assert verdicts.unchanged_verdicts(reports["student"], edited) is None
+    assert verdicts.unchanged_verdicts(reports.get("nobody"), notebook) is None
 
     deciding = []
 
@@ -91,15 +93,30 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
     monkeypatch.setattr(verdicts, "verdicts_for", decide_again)
     monkeypatch.setattr(verdicts, "topic_of", lambda assignment: FakeTopic())
     monkeypatch.setattr(verdicts.nbformat, "read", lambda *args, **kwargs: None)
-    monkeypatch.setenv(verdicts.DECIDED_FOLDER_VARIABLE, str(tmp_path))
     monkeypatch.delenv(verdicts.REPORT_FOLDER_VARIABLE, raising=False)
+    apply = ApplyVerdicts(decided=reports)
     resources = {"nbgrader": {"assignment": "a", "student": "student"}}
-    graded, _ = ApplyVerdicts().preprocess(notebook, resources)
+    graded, _ = apply.preprocess(notebook, resources)
     assert graded.cells[1].outputs[0].text == "`double` passed every hidden check.\n"
     assert deciding == []
-    graded, _ = ApplyVerdicts().preprocess(edited, resources)
+    graded, _ = apply.preprocess(edited, resources)
     assert graded.cells[1].outputs[0].evalue == "decided again"
     assert deciding == [edited.cells[0].source]
+
+
+def test_nbgrader_reads_the_verdicts_decided_ahead_when_it_starts(tmp_path, monkeypatch):
+    # Before any kernel runs: what a kernel writes there later changes nothing.
+    notebook = nbformat.v4.new_notebook(cells=[_solution_cell("double", "def double(x): ...")])
+    decided = {"double": Verdict("double", False, "`double` is not done yet.", True)}
+    verdicts.write_report(tmp_path / "student.json", notebook, decided)
+    monkeypatch.setenv(verdicts.DECIDED_FOLDER_VARIABLE, str(tmp_path))
+    monkeypatch.setenv("PYTHONWARNINGS", "default")  # the config file sets it; undone after
+    config = Config()
+    path = verdicts.REPO_ROOT / "nbgrader_config.py"
+    exec(compile(path.read_text(), path, "exec"), {"get_config": lambda: config, "__file__": path})
+    (tmp_path / "student.json").write_text("{}")
+    apply = ApplyVerdicts(config=config)
+    assert verdicts.unchanged_verdicts(apply.decided["student"], notebook) == decided
 
 
 def test_nbgrader_process_needs_no_torch_to_apply_verdicts():
