@@ -9,10 +9,12 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
 import pytest
+from traitlets.config import Config
 
 matplotlib.use("Agg")  # before any test module imports pyplot
 
@@ -66,3 +68,18 @@ def released_course() -> Course:
     # with the committed release's course repository, so that the two compare equal
     release(course, course_repo=read_manifest(Course())["course_repo"] or "")
     return course
+
+
+@pytest.fixture
+def course_nbgrader_config(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Config]:
+    """Loads ``nbgrader_config.py`` as nbgrader does, with the environment as it is then."""
+
+    def load() -> Config:
+        monkeypatch.setenv("PYTHONWARNINGS", "default")  # the config file sets it; undone after
+        config = Config()
+        path = REPO_ROOT / "nbgrader_config.py"
+        code = compile(path.read_text(), path, "exec")
+        exec(code, {"get_config": lambda: config, "__file__": str(path)})
+        return config
+
+    return load

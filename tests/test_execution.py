@@ -8,7 +8,6 @@ from queue import Empty
 
 import nbformat
 import pytest
-from traitlets.config import Config
 
 from instructor.execution import (
     POLL_SLICE_S,
@@ -20,7 +19,6 @@ from instructor.execution import (
     execute_notebook,
     printed_text,
 )
-from instructor.notebook import REPO_ROOT
 
 
 class FakeSocket:
@@ -95,13 +93,12 @@ def test_get_msg_does_not_spin_on_zero_ms_polls_when_less_than_a_millisecond_rem
     assert socket.polls == [200, 200, 99]  # 98.5 ms rounded up, not down to 98 and then 0s
 
 
-def test_kernels_of_the_tests_bench_and_grader_get_the_sliced_poll_client(monkeypatch):
-    monkeypatch.setenv("PYTHONWARNINGS", "default")  # the config file sets it; undone after
+def test_kernels_of_the_tests_bench_and_grader_get_the_sliced_poll_client(
+    course_nbgrader_config,
+):
     manager = SlicedPollKernelManager(kernel_name="python3")
     assert isinstance(manager.client(), SlicedPollKernelClient)
-    config = Config()
-    path = REPO_ROOT / "nbgrader_config.py"
-    exec(compile(path.read_text(), path, "exec"), {"get_config": lambda: config, "__file__": path})
+    config = course_nbgrader_config()
     assert "instructor.execution.SlicedPollExecute" in config.Autograde.autograde_preprocessors
     execute = SlicedPollExecute(config=config)
     assert execute.kernel_manager_class is SlicedPollKernelManager

@@ -7,7 +7,6 @@ import sys
 
 import nbformat
 import pytest
-from traitlets.config import Config
 
 from instructor import verdicts
 from instructor.notebook import is_test_of, setup_imports
@@ -104,16 +103,15 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
     assert deciding == [edited.cells[0].source]
 
 
-def test_nbgrader_reads_the_verdicts_decided_ahead_when_it_starts(tmp_path, monkeypatch):
+def test_nbgrader_reads_the_verdicts_decided_ahead_when_it_starts(
+    tmp_path, monkeypatch, course_nbgrader_config
+):
     # Before any kernel runs: what a kernel writes there later changes nothing.
     notebook = nbformat.v4.new_notebook(cells=[_solution_cell("double", "def double(x): ...")])
     decided = {"double": Verdict("double", False, "`double` is not done yet.", True)}
     verdicts.write_report(tmp_path / "student.json", notebook, decided)
     monkeypatch.setenv(verdicts.DECIDED_FOLDER_VARIABLE, str(tmp_path))
-    monkeypatch.setenv("PYTHONWARNINGS", "default")  # the config file sets it; undone after
-    config = Config()
-    path = verdicts.REPO_ROOT / "nbgrader_config.py"
-    exec(compile(path.read_text(), path, "exec"), {"get_config": lambda: config, "__file__": path})
+    config = course_nbgrader_config()
     (tmp_path / "student.json").write_text("{}")
     apply = ApplyVerdicts(config=config)
     assert verdicts.unchanged_verdicts(apply.decided["student"], notebook) == decided
