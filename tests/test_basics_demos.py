@@ -86,3 +86,9 @@ def test_plain_sgd_steps_exactly_like_torch_sgd(set_to_none):
         runs.append(model.coefficients.detach().clone())
     assert losses[:5] == losses[5:]
     torch.testing.assert_close(runs[1], runs[0], rtol=0, atol=0)
+
+
+def test_plain_sgd_keeps_its_step_out_of_torchs_profiling_wrapper():
+    demos.PlainSGD(demos.CubicOfPowers(initial_coefficients(3), sine_data()[0]).parameters(), 1e-6)
+    assert not hasattr(demos.PlainSGD.step, "__wrapped__")
+    assert hasattr(torch.optim.SGD.step, "__wrapped__") or not hasattr(torch.optim.SGD, "hooked")

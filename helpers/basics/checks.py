@@ -186,7 +186,9 @@ def draw_legendre_cases(rng: np.random.Generator) -> list[Case]:
 def _backward_through(function: type, x: torch.Tensor, grad_output: torch.Tensor):
     leaf = x.clone().requires_grad_(True)
     output = function.apply(leaf)
-    output.backward(grad_output)
+    # The gradient of sum(output * grad_output) hands backward exactly grad_output, and unlike
+    # output.backward(grad_output), it does not import sympy (0.7 s in every grading run).
+    (output * grad_output).sum().backward()
     returned = leaf.grad is not None
     gradient = leaf.grad if returned else torch.zeros_like(leaf)
     return output.detach(), gradient, returned

@@ -196,6 +196,10 @@ class PlainSGD(torch.optim.SGD):
                         parameter.add_(parameter.grad, alpha=-group["lr"])
         return loss
 
+    # torch wraps every optimizer class's ``step`` in a profiling and hook wrapper (about a
+    # tenth of a demo step) unless the method says it is already wrapped.
+    step.hooked = True  # type: ignore[attr-defined]
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         for group in self.param_groups:
             for parameter in group["params"]:
