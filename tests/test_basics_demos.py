@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from helpers.basics import demos, reference
 from helpers.basics.checks import EXERCISES
-from helpers.basics.polynomial import initial_coefficients, largest_stable_lr, sine_data
+from helpers.basics.polynomial import largest_stable_lr, sine_data
 
 
 @pytest.fixture(scope="module")
@@ -65,30 +65,3 @@ def test_legendre_lookup_applies_the_reference_function_while_the_class_is_missi
     x = torch.linspace(-1, 1, 5, dtype=torch.float64)
     assert torch.equal(apply(x), reference.LegendrePolynomial3.apply(x))
     assert "not done yet" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("set_to_none", [True, False])
-def test_plain_sgd_steps_exactly_like_torch_sgd(set_to_none):
-    x, y = sine_data()
-    runs, losses = [], []
-    for optimizer_class in (torch.optim.SGD, demos.PlainSGD):
-        model = demos.CubicOfPowers(initial_coefficients(3), x)
-        optimizer = optimizer_class(model.parameters(), lr=2e-6)
-
-        def closure(model: torch.nn.Module = model) -> torch.Tensor:
-            loss = ((model(x) - y) ** 2).sum()
-            loss.backward()
-            return loss
-
-        for _ in range(5):
-            optimizer.zero_grad(set_to_none=set_to_none)
-            losses.append(float(optimizer.step(closure)))
-        runs.append(model.coefficients.detach().clone())
-    assert losses[:5] == losses[5:]
-    torch.testing.assert_close(runs[1], runs[0], rtol=0, atol=0)
-
-
-def test_plain_sgd_keeps_its_step_out_of_torchs_profiling_wrapper():
-    demos.PlainSGD(demos.CubicOfPowers(initial_coefficients(3), sine_data()[0]).parameters(), 1e-6)
-    assert not hasattr(demos.PlainSGD.step, "__wrapped__")
-    assert hasattr(torch.optim.SGD.step, "__wrapped__") or not hasattr(torch.optim.SGD, "hooked")

@@ -5,6 +5,8 @@
   gradient descent;
 - ``loops``: what the notebook's training loops share (progress bars, short runs while
   grading);
+- ``optimizers``: torch's SGD and RMSprop without torch's general machinery (the demo's
+  thousands of steps, and the grader's fresh process per submission, pay less);
 - ``reference``: the answers of the exercises (never imported by ``checks``);
 - ``checks``: the exercise registry ``EXERCISES`` (self-checks and hidden checks);
 - ``demos``: figures, the comparison table, and the learning-rate demo.

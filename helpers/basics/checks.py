@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from helpers.basics import ASSIGNMENT
+from helpers.basics.optimizers import PlainRMSprop, PlainSGD
 from helpers.basics.polynomial import (
     Polynomial3,
     cubic_features,
@@ -315,10 +316,9 @@ def run_fit_case(implementation: Callable, case: Case) -> Outputs:
     settings = case["settings"]
     if case["optimizer"] == "sgd_momentum":
         lr = settings["lr_fraction"] * largest_stable_lr(x)
-        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=settings["momentum"])
+        optimizer = PlainSGD(model.parameters(), lr=lr, momentum=settings["momentum"])
     else:
-        optimizer = torch.optim.RMSprop(model.parameters(), lr=settings["lr"],
-                                        alpha=settings["alpha"])
+        optimizer = PlainRMSprop(model.parameters(), lr=settings["lr"], alpha=settings["alpha"])
     for parameter in model.parameters():  # as after an earlier backward that nobody cleared
         parameter.grad = 1e3 * torch.randn(parameter.shape, generator=generator,
                                            dtype=torch.float64)

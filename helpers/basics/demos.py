@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from helpers.basics.checks import EXERCISES
+from helpers.basics.optimizers import PlainSGD
 from helpers.basics.polynomial import (
     Coefficients,
     initial_coefficients,
@@ -172,41 +173,6 @@ class CubicOfPowers(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         powers = self.powers if x is self.x else self._powers(x)
         return powers @ self.coefficients
-
-
-class PlainSGD(torch.optim.SGD):
-    """``torch.optim.SGD`` at its defaults (no momentum, no weight decay), stepping without
-    the general machinery (hooks, profiling, grouping parameters by device): on the demo's
-    four coefficients that machinery took a third of each training step. The update is the
-    same, ``p <- p - lr * p.grad``, and ``zero_grad`` sets the gradients to None, as torch's.
-    """
-
-    def __init__(self, params: Any, lr: float) -> None:
-        super().__init__(params, lr=lr)
-
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        with torch.no_grad():
-            for group in self.param_groups:
-                for parameter in group["params"]:
-                    if parameter.grad is not None:
-                        parameter.add_(parameter.grad, alpha=-group["lr"])
-        return loss
-
-    # torch wraps every optimizer class's ``step`` in a profiling and hook wrapper (about a
-    # tenth of a demo step) unless the method says it is already wrapped.
-    step.hooked = True  # type: ignore[attr-defined]
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for group in self.param_groups:
-            for parameter in group["params"]:
-                if set_to_none:
-                    parameter.grad = None
-                elif parameter.grad is not None:
-                    parameter.grad.zero_()
 
 
 @one_cpu_thread()
