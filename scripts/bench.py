@@ -42,7 +42,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -99,12 +99,19 @@ class Row:
 
 def median_time(run: Callable[[], object], repeats: int) -> float:
     """Median seconds of ``repeats`` runs (the median leaves out a first, colder run)."""
-    times = []
+    return median_times([run], repeats)[0]
+
+
+def median_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[float]:
+    """Median seconds of each of ``runs``, taken in turns ``repeats`` times: a machine that
+    slows down for a while slows them alike, so their ratio holds."""
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for run, seconds in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+    return [statistics.median(seconds) for seconds in times]
 
 
 # --------------------------------------------------------------------------------------
@@ -259,8 +266,10 @@ def demo_rows(repeats: int) -> list[Row]:
     fast_sum = baseline_sum = 0.0
     for case in demo_cases(torch.device("cpu")):
         runs = repeats if case.default else 1  # the heaviest settings take long enough once
-        seconds = median_time(case.fast, runs)
-        baseline = median_time(case.baseline, runs) if case.baseline else None
+        if case.baseline:
+            seconds, baseline = median_times([case.fast, case.baseline], runs)
+        else:
+            seconds, baseline = median_time(case.fast, runs), None
         row = Row("demos", case.name, seconds, baseline, note=case.note)
         if case.default:
             row.target = f"<= {DEMO_TARGET_SECONDS:g} s" + (
