@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib
+import itertools
 import json
 import os
 import platform
@@ -377,10 +378,13 @@ def grading_turns(
 
     two = parts(everyone[: max(turns, two_worker_sample)])
     one = parts(everyone[: max(turns, one_worker_sample)])
-    return [(workers, part) for pair in zip(two, one) for workers, part in zip((2, 1), pair)]
+    pairs = itertools.zip_longest(two, one, fillvalue=[])  # a small sample has fewer parts
+    return [(workers, part) for pair in pairs for workers, part in zip((2, 1), pair) if part]
 
 
-def grade_in_turns(course, assignment: str, turns, sandboxed: bool) -> dict[int, float]:
+def grade_in_turns(
+    course, assignment: str, turns: list[tuple[int, list[str]]], sandboxed: bool
+) -> dict[int, float]:
     """Seconds per graded notebook for each number of workers, summed over its turns."""
     from instructor import classroom
 

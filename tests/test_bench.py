@@ -28,3 +28,10 @@ def test_a_class_smaller_than_the_samples_is_graded_whole_by_both():
     for count in (1, 2):
         graded = [student for workers, part in turns if workers == count for student in part]
         assert graded == small
+
+
+def test_a_sample_with_fewer_parts_than_turns_loses_no_student_of_the_other():
+    turns = grading_turns(CLASS, one_worker_sample=4, two_worker_sample=20, turns=3)
+    assert [student for workers, part in turns if workers == 2 for student in part] == CLASS
+    assert [student for workers, part in turns if workers == 1 for student in part] == CLASS[:4]
+    assert [workers for workers, _ in turns] == [2, 1, 2, 1, 2]
