@@ -10,28 +10,22 @@ from bench import grading_turns  # noqa: E402
 CLASS = [f"student_{index:03d}" for index in range(20)]
 
 
-def test_two_and_one_workers_alternate_over_halves_of_their_samples_two_workers_first():
-    turns = grading_turns(CLASS, one_worker_sample=6, two_worker_sample=20, turns=2)
-    assert [workers for workers, _ in turns] == [2, 1, 2, 1]
-    assert turns[0][1] + turns[2][1] == CLASS
-    assert turns[1][1] + turns[3][1] == CLASS[:6]
-    assert [len(students) for _, students in turns] == [10, 3, 10, 3]
+def graded_by(turns: list[tuple[int, list[str]]], workers: int) -> list[str]:
+    return [student for count, part in turns if count == workers for student in part]
 
 
-def test_one_turn_each_grades_the_whole_samples():
-    assert grading_turns(CLASS, 4, 4, turns=1) == [(2, CLASS[:4]), (1, CLASS[:4])]
+def test_one_worker_grades_half_its_sample_before_two_workers_grade_theirs_and_half_after():
+    turns = grading_turns(CLASS, one_worker_sample=6, two_worker_sample=20)
+    assert turns == [(1, CLASS[:3]), (2, CLASS), (1, CLASS[3:6])]
 
 
 def test_a_class_smaller_than_the_samples_is_graded_whole_by_both():
     small = CLASS[:3]
-    turns = grading_turns(small, one_worker_sample=6, two_worker_sample=20, turns=2)
-    for count in (1, 2):
-        graded = [student for workers, part in turns if workers == count for student in part]
-        assert graded == small
+    turns = grading_turns(small, one_worker_sample=6, two_worker_sample=20)
+    assert graded_by(turns, 1) == small
+    assert graded_by(turns, 2) == small
 
 
-def test_a_sample_with_fewer_parts_than_turns_loses_no_student_of_the_other():
-    turns = grading_turns(CLASS, one_worker_sample=4, two_worker_sample=20, turns=3)
-    assert [student for workers, part in turns if workers == 2 for student in part] == CLASS
-    assert [student for workers, part in turns if workers == 1 for student in part] == CLASS[:4]
-    assert [workers for workers, _ in turns] == [2, 1, 2, 1, 2]
+def test_a_one_worker_sample_of_one_still_has_a_half_after_two_workers():
+    turns = grading_turns(CLASS, one_worker_sample=1, two_worker_sample=4)
+    assert turns == [(1, CLASS[:1]), (2, CLASS[:4]), (1, CLASS[1:2])]
