@@ -120,18 +120,29 @@ def stacked_log_probs(
 ) -> torch.Tensor:
     """An MLP's forward pass for copies whose parameters (weight, bias, weight, bias, ...)
     are stacked along a first dimension: log-probabilities (copies, batch, out_dim)."""
+    return _log_probs_by_class(parameters, inputs, in_dim).transpose(1, 2)
+
+
+def _log_probs_by_class(
+    parameters: Sequence[torch.Tensor], inputs: torch.Tensor, in_dim: int
+) -> torch.Tensor:
+    """``stacked_log_probs`` in (copies, out_dim, batch) layout, the one it computes in.
+
+    Features run along the middle dimension and examples along the last: the first layer's
+    product, (copies * width, in) @ (in, batch), measured about 20% faster on the CPU than
+    its transpose (batch, in) @ (in, copies * width), every later layer is a plain batched
+    product, and torch's log_softmax over the 10 classes is about 20x faster along a leading
+    dimension than along the last.
+    """
     weights, biases = parameters[0::2], parameters[1::2]
     count, width = weights[0].shape[:2]
     features = inputs.reshape(-1, in_dim)
-    # The first layer of every copy in one product: (batch, in) @ (in, copies * width).
-    hidden = features @ weights[0].reshape(count * width, in_dim).T + biases[0].reshape(-1)
-    hidden = hidden.reshape(len(features), count, width).transpose(0, 1)
+    # The first layer of every copy in one product.
+    hidden = weights[0].reshape(count * width, in_dim) @ features.T + biases[0].reshape(-1, 1)
+    hidden = hidden.reshape(count, width, len(features))
     for weight, bias in zip(weights[1:], biases[1:]):
-        hidden = torch.baddbmm(bias[:, None, :], torch.relu(hidden), weight.transpose(1, 2))
-    # On the CPU, torch's log_softmax over a short last dimension (10 classes) is about 20x
-    # slower than over a leading one: normalize in (copies, classes, batch) layout, and hand
-    # back a transposed view.
-    return F.log_softmax(hidden.transpose(1, 2).contiguous(), dim=1).transpose(1, 2)
+        hidden = torch.baddbmm(bias[:, :, None], weight, torch.relu(hidden))
+    return F.log_softmax(hidden, dim=1)
 
 
 def stacked_losses(
@@ -141,6 +152,6 @@ def stacked_losses(
     in_dim: int = 784,
 ) -> torch.Tensor:
     """Each stacked copy's mean negative log-likelihood on the same data: shape (copies,)."""
-    log_probs = stacked_log_probs(parameters, inputs, in_dim)
-    picked = log_probs.gather(-1, targets.expand(len(log_probs), -1)[..., None])
-    return -picked[..., 0].mean(dim=1)
+    log_probs = _log_probs_by_class(parameters, inputs, in_dim)
+    picked = log_probs.gather(1, targets.expand(len(log_probs), 1, -1))
+    return -picked[:, 0].mean(dim=1)

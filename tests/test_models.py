@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
+import torch.nn.functional as F
 
-from helpers.models import MLP, accuracy, parameter_count, parse_hidden_dims, perturb_parameters_
+from helpers.models import (
+    MLP,
+    StackedMLP,
+    accuracy,
+    parameter_count,
+    parse_hidden_dims,
+    perturb_parameters_,
+)
 
 
 def test_mlp_without_hidden_layers_is_one_linear_map():
@@ -56,3 +66,20 @@ def test_perturb_parameters_adds_noise_of_the_requested_scale():
 def test_accuracy_counts_the_most_probable_class():
     log_probs = torch.log(torch.tensor([[0.7, 0.3], [0.2, 0.8], [0.6, 0.4]]))
     assert accuracy(log_probs, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("hidden_dims", [[], [6], [6, 4]])
+def test_stacked_copies_give_each_perturbed_copys_own_log_probs_and_loss(hidden_dims):
+    model = MLP(in_dim=12, out_dim=5, hidden_dims=hidden_dims)
+    inputs, targets = torch.randn(9, 3, 4), torch.randint(0, 5, (9,))
+    torch.manual_seed(3)
+    stacked = StackedMLP(model, count=3, noise_scale=0.2)
+    torch.manual_seed(3)
+    copies = [copy.deepcopy(model) for _ in range(3)]
+    for each in copies:
+        perturb_parameters_(each, 0.2)
+    log_probs, losses = stacked(inputs), stacked.losses(inputs, targets)
+    assert log_probs.shape == (3, 9, 5)
+    for k, each in enumerate(copies):
+        torch.testing.assert_close(log_probs[k], each(inputs))
+        torch.testing.assert_close(losses[k], F.nll_loss(each(inputs), targets))
