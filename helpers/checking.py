@@ -97,10 +97,11 @@ def resolve(dotted: str) -> Any:
 def no_shortcuts(exercise: str, *forbidden: Any) -> Iterator[None]:
     """Fail, after the block, if code inside it called anything in ``forbidden``.
 
-    ``forbidden`` holds functions, classes, modules or their dotted names. Use it around the
-    call of the student's function only; compute the expected values with the reference
-    *outside* the block. It protects checks that run beside the student's code (self-checks,
-    in-process mutation suites); grading verdicts come from a sandbox (see ``instructor``).
+    ``forbidden`` holds capabilities (``helpers.capabilities``), functions, classes, modules
+    or their dotted names. Use it around the call of the student's function only; compute the
+    expected values with the reference *outside* the block. It protects checks that run
+    beside the student's code (self-checks, in-process mutation suites): it sees Python calls
+    only, and the grading sandbox closes the rest (see ``instructor.verdict_runner``).
     Calls are recorded rather than interrupted, so the student's code runs exactly as written
     and the message can name what it used.
     """
@@ -108,9 +109,13 @@ def no_shortcuts(exercise: str, *forbidden: Any) -> Iterator[None]:
     # ``__init__`` would otherwise match the reference's generated one. The forbidden objects
     # (and so their code) stay alive while the block runs, so no id is reused.
     watched: dict[int, str] = {}
-    for target in forbidden:
-        found = _code_objects(resolve(target) if isinstance(target, str) else target)
-        watched.update({key: label for key, (_, label) in found.items()})
+    for entry in forbidden:
+        description = getattr(entry, "description", None)
+        for target in getattr(entry, "python", (entry,)):
+            found = _code_objects(resolve(target) if isinstance(target, str) else target)
+            watched.update(
+                {key: _used(description, label) for key, (_, label) in found.items()}
+            )
     used: list[str] = []
 
     def profiler(frame: types.FrameType, event: str, arg: Any) -> None:
@@ -126,10 +131,19 @@ def no_shortcuts(exercise: str, *forbidden: Any) -> Iterator[None]:
     finally:
         sys.setprofile(previous)
     if used:
-        raise ShortcutError(
-            f"`{exercise}` calls {used[0]}, which does the exercise for you. "
-            "Write the computation yourself to earn these points."
-        )
+        raise ShortcutError(shortcut_message(exercise, used[0]))
+
+
+def _used(description: str | None, label: str) -> str:
+    return f"{description} ({label})" if description else label
+
+
+def shortcut_message(exercise: str, what: str) -> str:
+    """The message for an exercise that used what it asks the student to write."""
+    return (
+        f"`{exercise}` uses {what}, which does the exercise for you and earns no points "
+        "here. Write the computation yourself."
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -16,21 +16,23 @@ An ``Exercise`` says everything the course needs to know about one graded functi
   The grader draws the cases, runs the student's ``run_case`` in a sandboxed process, runs
   the reference's itself, and compares (see ``instructor.verdicts``);
   ``hidden_check`` does the same in one process, for the notebook and the tests;
-- ``shortcuts``: dotted names of what the student's code must not call (the reference module
-  always counts).
+- ``forbids``: the capabilities the exercise asks the student to provide themselves
+  (``helpers.capabilities``: a ready-made optimizer step, automatic differentiation, ...);
+  the reference answers are always forbidden.
 
 A notebook's test cell is then ``checks.self_check("name", name)``, with
 ``checks.hidden_check("name", name)`` between the hidden-test markers, and a demo finds the
-student's code with ``EXERCISES.implementation("name", globals())``.
+student's code with ``EXERCISES.implementation("name", globals())``. Both checks load the
+student's cell again by the grader's rule (``helpers.solution_cells``) from the code the
+kernel ran, so they judge what the grader will see.
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import contextvars
 import inspect
-import textwrap
+import os
 import weakref
 from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -39,31 +41,46 @@ from typing import Any
 import numpy as np
 import torch
 
+from helpers.capabilities import Capability, the_reference
 from helpers.checking import compare_outputs, no_shortcuts, resolve
+from helpers.solution_cells import explain_missing_name, kernel_cells, load_solution
 
 Case = dict[str, Any]
 Outputs = dict[str, Any]
 
 
-def as_tensors(outputs: Outputs) -> dict[str, torch.Tensor]:
-    """Outputs as detached CPU tensors, the form ``compare`` always receives on both sides.
+def to_arrays(outputs: Outputs) -> dict[str, np.ndarray]:
+    """Outputs as plain numpy arrays of real numbers or booleans: the one conversion both
+    sides of a comparison go through.
 
-    The grader gets the student's outputs back from a sandbox as plain arrays; converting
-    the reference's outputs the same way means ``compare`` cannot tell the paths apart.
+    The grading sandbox sends a student's outputs back to the grader in this form
+    (``instructor.channel``), and the reference's outputs are converted the same way, so
+    ``compare`` cannot tell the two paths apart. Half precision becomes float64; anything that
+    is not a number (strings, objects, complex numbers) raises ``TypeError``.
     """
     converted = {}
     for what, value in outputs.items():
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu()
+            if value.dtype in (torch.float16, torch.bfloat16):
+                value = value.double()
+            if value.is_complex():
+                raise TypeError(f"{what} should be real numbers, not complex ones.")
+            array = value.numpy()
         else:
             array = np.asarray(value)
-            if array.dtype == object:
-                raise TypeError(f"{what} should be a number, an array or a tensor.")
-            value = torch.from_numpy(array.copy())
-        if value.dtype in (torch.float16, torch.bfloat16):
-            value = value.double()
-        converted[what] = value
+        if array.dtype == np.float16:
+            array = array.astype(np.float64)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(f"{what} should be a number, an array or a tensor.")
+        converted[what] = array
     return converted
+
+
+def as_tensors(outputs: Outputs) -> dict[str, torch.Tensor]:
+    """Outputs as CPU tensors, the form ``compare`` always receives on both sides (see
+    ``to_arrays``)."""
+    return {what: torch.from_numpy(array) for what, array in to_arrays(outputs).items()}
 
 
 def _compare_all(case: Case, actual: Outputs, expected: Outputs) -> None:
@@ -81,26 +98,31 @@ class Exercise:
     draw_cases: Callable[[np.random.Generator], list[Case]]
     run_case: Callable[[Any, Case], Outputs]
     compare: Callable[[Case, Outputs, Outputs], None] = _compare_all
-    shortcuts: tuple[str, ...] = ()
+    forbids: tuple[Capability, ...] = ()
 
     @property
     def reference_module(self) -> str:
         return self.reference.partition(":")[0]
 
     @property
-    def forbidden(self) -> tuple[str, ...]:
-        """Everything the student's code must not call: the reference module and the shortcuts."""
-        return (self.reference_module, *self.shortcuts)
+    def forbidden(self) -> tuple[Capability, ...]:
+        """Everything the student's code must not use: the reference, and what it forbids."""
+        return (the_reference(self.reference_module), *self.forbids)
 
     def load_reference(self) -> Any:
         return resolve(self.reference)
 
     def run_self_check(self, implementation: Any) -> None:
-        """The visible check; an exercise not started yet prints one line and lets Run All go on."""
+        """The visible check. An exercise not started yet prints one line and lets Run All go
+        on, except under nbgrader (Validate, grading), where unfinished work must fail."""
         try:
             self.self_check(implementation, self.load_reference())
         except NotImplementedError:
+            if os.environ.get("NBGRADER_EXECUTION"):
+                raise AssertionError(f"`{self.name}` is not done yet.") from None
             print(f"`{self.name}` is not done yet: the demos below use the reference.")
+        except NameError as error:
+            raise AssertionError(explain_missing_name(self.name, error)) from None
 
     def run_hidden_check(self, implementation: Any, seed: int | None = None) -> None:
         """Every hidden case in this process: reference outside, implementation inside a guard."""
@@ -108,8 +130,11 @@ class Exercise:
         reference = self.load_reference()
         for case in self.draw_cases(rng):
             expected = as_tensors(self.run_case(reference, case))
-            with no_shortcuts(self.name, *self.forbidden):
-                outputs = self.run_case(implementation, case)
+            try:
+                with no_shortcuts(self.name, *self.forbidden):
+                    outputs = self.run_case(implementation, case)
+            except NameError as error:
+                raise AssertionError(explain_missing_name(self.name, error)) from None
             try:
                 actual = as_tensors(outputs)
             except TypeError as error:
@@ -120,8 +145,13 @@ class Exercise:
 class Registry(Mapping[str, Exercise]):
     """The graded exercises of one notebook, in the order they appear."""
 
-    def __init__(self, assignment: str, *exercises: Exercise) -> None:
+    def __init__(
+        self, assignment: str, *exercises: Exercise, setup: Sequence[str] = ()
+    ) -> None:
         self.assignment = assignment
+        # The notebook's setup imports, the only ones a solution cell may rely on besides its
+        # own (a layout test keeps them equal to the notebook's).
+        self.setup = tuple(setup)
         self._exercises = {exercise.name: exercise for exercise in exercises}
         if len(self._exercises) != len(exercises):
             raise ValueError(f"{assignment}: two exercises share a name.")
@@ -140,11 +170,22 @@ class Registry(Mapping[str, Exercise]):
     def __len__(self) -> int:
         return len(self._exercises)
 
+    def load(self, name: str, cells: Sequence[str]) -> Any:
+        """Exercise ``name`` from its solution cell ``cells[-1]``, after the earlier
+        exercises' cells ``cells[:-1]``, exactly as the grader loads it."""
+        return load_solution(self[name].name, cells, self.setup)
+
+    def as_the_grader_sees_it(self, name: str, implementation: Any) -> Any:
+        """``implementation`` loaded again from the notebook cells that defined it (and the
+        earlier exercises) by the grader's rule; as it is outside a notebook."""
+        cells = kernel_cells(list(self), name, implementation)
+        return implementation if cells is None else self.load(name, cells)
+
     def self_check(self, name: str, implementation: Any) -> None:
-        self[name].run_self_check(implementation)
+        self[name].run_self_check(self.as_the_grader_sees_it(name, implementation))
 
     def hidden_check(self, name: str, implementation: Any) -> None:
-        self[name].run_hidden_check(implementation)
+        self[name].run_hidden_check(self.as_the_grader_sees_it(name, implementation))
 
     def implementation(self, name: str, namespace: MutableMapping[str, Any]) -> StudentOrReference:
         return StudentOrReference(self[name], namespace)
@@ -241,59 +282,3 @@ def _call(implementation: Any, *args: Any, **kwargs: Any) -> Any:
     if inspect.isclass(implementation) and issubclass(implementation, torch.autograd.Function):
         return implementation.apply(*args, **kwargs)
     return implementation(*args, **kwargs)
-
-
-# --------------------------------------------------------------------------------------
-# Running a solution cell on its own
-# --------------------------------------------------------------------------------------
-
-
-def _without_magics(source: str) -> str:
-    """IPython magics and shell escapes (``%...``, ``!...``) are not Python: drop them."""
-    lines = source.splitlines()
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
-
-
-def definitions_only(source: str) -> str:
-    """The imports, function definitions and class definitions of a cell, nothing else.
-
-    This is what the grader runs of a solution cell: statements at the top level (calls,
-    prints, assignments) are dropped, so a cell cannot act before its definition is checked.
-    """
-    kept = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    tree = ast.parse(textwrap.dedent(_without_magics(source)))
-    tree.body = [node for node in tree.body if isinstance(node, kept)]
-    return ast.unparse(tree)
-
-
-def imports_only(source: str) -> list[str]:
-    """Each top-level import statement of a cell, as its own line of source."""
-    try:
-        tree = ast.parse(textwrap.dedent(_without_magics(source)))
-    except SyntaxError:
-        return []
-    return [ast.unparse(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-
-
-def run_setup(prelude: Sequence[str], namespace: dict[str, Any]) -> None:
-    """Run each line of ``prelude`` (import lines) in ``namespace``; one that fails is skipped
-    (an import the sandbox hides, such as the reference, or lacks)."""
-    for line in prelude:
-        try:
-            exec(compile(line, "<setup>", "exec", dont_inherit=True), namespace)
-        except Exception:  # a line that fails is skipped (see the docstring)
-            continue
-
-
-def load_definition(source: str, name: str, prelude: Sequence[str] = ()) -> Any:
-    """Run ``prelude`` (see ``run_setup``), then the definitions of the cell ``source``, in a
-    fresh namespace; return what the cell defines as ``name``.
-    """
-    namespace: dict[str, Any] = {"__name__": "__exercise__"}
-    run_setup(prelude, namespace)
-    # dont_inherit: this module's `from __future__ import annotations` must not leak into the
-    # student's code (it turns dataclass annotations into strings).
-    exec(compile(definitions_only(source), f"<{name}>", "exec", dont_inherit=True), namespace)
-    if name not in namespace:
-        raise NameError(f"the solution cell does not define `{name}`.")
-    return namespace[name]

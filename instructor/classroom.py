@@ -25,8 +25,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +35,7 @@ import nbformat
 from tqdm.auto import tqdm
 
 from instructor import sandbox, verdicts
-from instructor.notebook import REPO_ROOT
+from instructor.notebook import REPO_ROOT, nbgrader_metadata
 
 # Limits for one grading process (nbgrader plus the kernel it starts).
 MEMORY_LIMIT_GB = 6.0
@@ -289,26 +290,29 @@ def _grade_id(cell: nbformat.NotebookNode) -> str | None:
 
 
 def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
-    """Put back test cells the student deleted or turned into another cell type.
+    """Put back test cells the student deleted, turned into another cell type or whose
+    nbgrader metadata they changed (a test cell made a solution cell, its points or grade_id
+    changed), and the nbgrader metadata of solution cells.
 
-    nbgrader restores the *contents* of edited test cells itself, but scores a deleted one 0
-    and may skip a retyped one. Deleted cells go back after the cell that precedes them in
-    the release. Returns notes for the status column ("restored test_x", ...).
+    nbgrader restores the *contents* of edited test cells itself, but scores a deleted one 0,
+    may skip a retyped one, and fails on a test cell turned into a solution cell. Deleted cells
+    go back after the cell that precedes them in the release. Returns notes for the status
+    column ("restored deleted test_x", ...).
     """
     released = nbformat.read(release_notebook, as_version=4)
     student = nbformat.read(submission, as_version=4)
     notes: list[str] = []
+    release_cells = {_grade_id(cell): cell for cell in released.cells if _grade_id(cell)}
     # A graded cell the release does not have (pasted from elsewhere, or forged) would make
     # nbgrader reject the whole notebook: it becomes an ordinary cell.
-    known = {_grade_id(cell) for cell in released.cells if _grade_id(cell)}
     for cell in student.cells:
-        if "nbgrader" in cell.get("metadata", {}) and _grade_id(cell) not in known:
+        if "nbgrader" in cell.get("metadata", {}) and _grade_id(cell) not in release_cells:
             notes.append(f"ignored unknown cell {_grade_id(cell) or '(no grade_id)'}")
             del cell.metadata["nbgrader"]
     by_id = {_grade_id(cell): index for index, cell in enumerate(student.cells) if _grade_id(cell)}
     previous_id = None
     for cell in released.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = nbgrader_metadata(cell)
         grade_id = meta.get("grade_id")
         if meta.get("grade") and not meta.get("solution"):
             if grade_id not in by_id:
@@ -318,12 +322,29 @@ def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
             elif student.cells[by_id[grade_id]].cell_type != cell.cell_type:
                 student.cells[by_id[grade_id]] = cell
                 notes.append(f"restored retyped {grade_id}")
+            elif nbgrader_metadata(student.cells[by_id[grade_id]]) != meta:
+                student.cells[by_id[grade_id]] = cell
+                notes.append(f"restored the metadata of {grade_id}")
             by_id = {_grade_id(c): i for i, c in enumerate(student.cells) if _grade_id(c)}
+        elif grade_id in by_id:
+            answer = student.cells[by_id[grade_id]]
+            if nbgrader_metadata(answer) != meta or answer.cell_type != cell.cell_type:
+                answer.metadata["nbgrader"] = dict(meta)
+                if answer.cell_type != cell.cell_type:
+                    student.cells[by_id[grade_id]] = _retyped(answer, cell.cell_type)
+                notes.append(f"restored the metadata of {grade_id}")
         if grade_id:
             previous_id = grade_id
     if notes:
         nbformat.write(student, submission)
     return notes
+
+
+def _retyped(cell: nbformat.NotebookNode, cell_type: str) -> nbformat.NotebookNode:
+    """A cell of ``cell_type`` with ``cell``'s source and metadata (a solution cell the
+    student turned into markdown is code again, with their text in it)."""
+    make = nbformat.v4.new_code_cell if cell_type == "code" else nbformat.v4.new_markdown_cell
+    return make(cell.source, metadata=cell.metadata)
 
 
 # --------------------------------------------------------------------------------------
@@ -398,16 +419,24 @@ def _read_scores(
         return sum(cells.values()), float(submission.max_score), cells, manual
 
 
-def _report_flags(report: Path) -> list[str]:
-    """Constructs worth a human look in the graded exercises (from the verdicts' report)."""
+def _report_notes(report: Path) -> list[str]:
+    """From the verdicts' report: exercises whose code the grader could not run to the end
+    (it crashed, timed out, or sent back what the grader cannot read), and constructs worth
+    a human look."""
     if not report.exists():
         return []
-    flagged = {
-        name: verdict["flags"]
-        for name, verdict in json.loads(report.read_text()).items()
+    entries = json.loads(report.read_text())
+    stopped = [
+        f"{name}: {verdict['kind']} in the grader"
+        for name, verdict in entries.items()
+        if verdict["kind"] in (verdicts.VerdictKind.CRASHED, verdicts.VerdictKind.TIMED_OUT)
+    ]
+    flagged = [
+        f"flagged {name}: {', '.join(verdict['flags'])}"
+        for name, verdict in entries.items()
         if verdict["flags"]
-    }
-    return [f"flagged {name}: {', '.join(flags)}" for name, flags in flagged.items()]
+    ]
+    return stopped + flagged
 
 
 def _max_score(course: Course, assignment: str) -> float:
@@ -415,6 +444,18 @@ def _max_score(course: Course, assignment: str) -> float:
 
     with Gradebook(f"sqlite:///{course.gradebook}") as gradebook:
         return float(gradebook.find_assignment(assignment).max_score)
+
+
+GRADER_ERROR = "grader error"
+
+
+def _grader_error(student: str, assignment: str, max_score: float, error: Exception) -> Result:
+    """The row of a submission the grader itself failed on: scored 0, named in the log with
+    the traceback, and every other submission still graded."""
+    trace = "".join(traceback.format_exception(error))
+    print(f"The grader failed on {student} / {assignment}:\n{trace}", file=sys.stderr)
+    detail = " ".join(f"{type(error).__name__}: {error}".split())[:160]
+    return Result(student, assignment, f"{GRADER_ERROR} ({detail}); regrade it", 0.0, max_score)
 
 
 def _failure_reason(log: str, timed_out: bool) -> str:
@@ -435,6 +476,40 @@ def _notebook_status(notebook_path: Path) -> str | None:
     if "CellTimeoutError" in text:
         return "cell timed out"
     return None
+
+
+def _graded_result(
+    course: Course,
+    work: Course,
+    db: Path,
+    assignment: str,
+    student: str,
+    max_score: float,
+    reports: Path,
+    notes: list[str],
+    sandboxed: bool,
+    log: str,
+    timed_out: bool,
+) -> Result:
+    """One student's row, read from nbgrader's gradebook and autograded notebook."""
+    scores = _read_scores(db, assignment, student)
+    autograded = work.root / "autograded" / student / assignment
+    notebooks = [autograded / name for name in course.notebook_names(assignment)]
+    if scores is None or not all(path.exists() for path in notebooks):
+        # nbgrader deletes the output of a submission it could not finish
+        reason = _failure_reason(log[-LOG_TAIL_CHARS:], timed_out)
+        if os.environ.get("COURSE_DEBUG_GRADING"):
+            print(log[-LOG_TAIL_CHARS:], file=sys.stderr)
+        return Result(student, assignment, reason, 0.0, max_score)
+    score, total, cells, manual = scores
+    problems = [p for p in map(_notebook_status, notebooks) if p]
+    if manual:
+        problems.append("manual score appeared during autograding (ignored)")
+    problems += _report_notes(reports / f"{student}.json")
+    if not sandboxed:
+        problems.append(sandbox.UNSANDBOXED)
+    status = "; ".join(problems + notes) or OK
+    return Result(student, assignment, status, score, total, cells)
 
 
 def grade_batch(
@@ -474,13 +549,18 @@ def grade_batch(
                 continue
             copy = work.root / course.submitted / student / assignment
             shutil.copytree(folder, copy)
-            notes[student] = [
-                note
-                for name in course.notebook_names(assignment)
-                for note in restore_test_cells(
-                    course.root / course.release / assignment / name, copy / name
-                )
-            ]
+            try:
+                notes[student] = [
+                    note
+                    for name in course.notebook_names(assignment)
+                    for note in restore_test_cells(
+                        course.root / course.release / assignment / name, copy / name
+                    )
+                ]
+            except Exception as error:  # one odd notebook must not stop the class
+                results[student] = _grader_error(student, assignment, max_score, error)
+                shutil.rmtree(copy.parent)
+                continue
             to_grade.append(student)
 
         log, timed_out = "", False
@@ -500,13 +580,18 @@ def grade_batch(
             # rather than in each nbgrader process (which reads them before any kernel runs).
             decided = work.root / "decided"
             decided.mkdir()
-            for student in to_grade:
-                verdicts.decide_ahead(
-                    work.root / course.submitted / student / assignment,
-                    assignment,
-                    course.root,
-                    decided / f"{student}.json",
-                )
+            for student in list(to_grade):
+                try:
+                    verdicts.decide_ahead(
+                        work.root / course.submitted / student / assignment,
+                        assignment,
+                        course.root,
+                        decided / f"{student}.json",
+                    )
+                except Exception as error:  # the grader's own failure on one submission
+                    results[student] = _grader_error(student, assignment, max_score, error)
+                    shutil.rmtree(work.root / course.submitted / student)
+                    to_grade.remove(student)
             environment[verdicts.DECIDED_FOLDER_VARIABLE] = str(decided)
             process = subprocess.Popen(
                 nbgrader_command(work, "autograde", assignment, "--force", *limits, db=db),
@@ -530,25 +615,13 @@ def grade_batch(
                 _run(nbgrader_command(work, "generate_feedback", assignment, "--force", db=db))
 
         for student in to_grade:
-            scores = _read_scores(db, assignment, student)
-            autograded = work.root / "autograded" / student / assignment
-            notebooks = [autograded / name for name in course.notebook_names(assignment)]
-            if scores is None or not all(path.exists() for path in notebooks):
-                # nbgrader deletes the output of a submission it could not finish
-                reason = _failure_reason(log[-LOG_TAIL_CHARS:], timed_out)
-                if os.environ.get("COURSE_DEBUG_GRADING"):
-                    print(log[-LOG_TAIL_CHARS:], file=sys.stderr)
-                results[student] = Result(student, assignment, reason, 0.0, max_score)
-            else:
-                score, total, cells, manual = scores
-                problems = [p for p in map(_notebook_status, notebooks) if p]
-                if manual:
-                    problems.append("manual score appeared during autograding (ignored)")
-                problems += _report_flags(reports / f"{student}.json")
-                if not sandboxed:
-                    problems.append(sandbox.UNSANDBOXED)
-                status = "; ".join(problems + notes[student]) or OK
-                results[student] = Result(student, assignment, status, score, total, cells)
+            try:
+                results[student] = _graded_result(
+                    course, work, db, assignment, student, max_score, reports,
+                    notes[student], sandboxed, log, timed_out,
+                )
+            except Exception as error:  # the grader's own failure on one submission
+                results[student] = _grader_error(student, assignment, max_score, error)
             for kind in ("autograded", "feedback"):
                 destination = output_root / kind / student / assignment
                 shutil.rmtree(destination, ignore_errors=True)
@@ -673,14 +746,24 @@ def grade_class(
             )
             for assignment, batch in jobs
         ]
+        graded: dict[Future, list[Result]] = {}
+        batches = dict(zip(futures, jobs))
         for future in as_completed(futures):
-            for result in future.result():
+            try:
+                graded[future] = future.result()
+            except Exception as error:  # a batch the grader failed on costs only its students
+                assignment, batch = batches[future]
+                max_score = _max_score(course, assignment)
+                graded[future] = [
+                    _grader_error(student, assignment, max_score, error) for student in batch
+                ]
+            for result in graded[future]:
                 progress.write(
                     f"{result.student} / {result.assignment}: "
                     f"{result.score:g} of {result.max_score:g}, {result.status}"
                 )
                 progress.update()
-        results += [result for future in futures for result in future.result()]
+        results += [result for future in futures for result in graded[future]]
     return results
 
 

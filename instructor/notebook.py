@@ -57,7 +57,7 @@ def setup_imports(notebook: nbformat.NotebookNode) -> list[str]:
     takes them from the *release*, never from a submission, and leaves out the display
     machinery (plots, widgets, demos), which only slows each sandboxed check down.
     """
-    from helpers.exercise import imports_only
+    from helpers.solution_cells import imports_only
 
     lines: list[str] = []
     for cell in notebook.cells:

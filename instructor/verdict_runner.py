@@ -1,50 +1,69 @@
-"""The process that runs a submission's definitions on the grader's cases (in the sandbox).
+"""The process that runs a submission's solution cells on the grader's cases, in the sandbox.
 
-    python -m instructor.verdict_runner JOB_FOLDER
+    python -m instructor.verdict_runner        # frames on stdin and stdout (instructor.channel)
 
-``JOB_FOLDER/job.json`` holds the topic, the release's setup imports and, per exercise, its
-name, the solution-cell sources (the student's; several only for trusted test variants), the
-cases the grader drew and a time limit. The runner is a small fork server: it imports torch,
-the topic's checks and the setup imports once (trusted code only), then forks one fresh child
-per exercise, which runs no other exercise's code and exits after its own. For exercise ``k``
-and source ``s`` the child writes ``exercise_<k>/source_<s>/result.json`` (per case: ``ok`` or
-the error the code raised) and ``case_<i>.npz`` beside it (the raw outputs, plain arrays, read
-back without pickle). The runner prints one line per exercise (finished, crashed or timed
-out). It decides nothing: the grader compares the outputs with the reference in its own
-process.
+The grader first sends the job (the topic), then one exercise at a time: a frame with its
+time limit and a frame with its task (the exercise, the solution cells of every source to
+judge, the cases drawn for this run). The runner is a small fork server: before any student
+code runs, it imports torch, the topic's checks, the notebook's setup imports and whatever
+the exercises forbid (trusted code only), and notes what the forbidden modules' code looks
+like. Then, per exercise, it forks a fresh child that alone receives that exercise's task
+(the runner keeps no parsed copy, and zeroes the bytes it forwarded), waits for it, and sends
+back its outcome and what it wrote to its own pipe (at most ``MAX_FRAME_BYTES``). It decides
+nothing: the grader compares the outputs with the reference in its own process.
 
-Before any student code runs, each child makes the shortcuts useless there: the reference
-modules cannot be imported or read, every Python function of a forbidden module (such as
-``torch.optim``) has its code replaced by one that raises, torch's fused optimizer kernels
-raise at the dispatcher, and an audit hook (which cannot be removed) refuses what would dig
-the originals back out: reading the hidden files, the garbage collector's object lists,
-rebuilding code or functions, ``ctypes``, subprocesses, sockets.
+A child, before any student code:
+
+1. keeps no file descriptor but its own result pipe (stdin, stdout and stderr read and write
+   ``/dev/null``), and leads its own process group, which is killed when it ends;
+2. makes the exercise's forbidden capabilities (``helpers.capabilities``) unusable: their
+   Python functions get code that raises; modules of theirs not imported yet cannot be; the
+   fused optimizer kernels, every overload found by asking torch's dispatcher, raise; where
+   automatic differentiation is forbidden, everything runs in inference mode (autograd's
+   dispatch keys excluded, so no graph is recorded and no tangent carried, whatever route
+   reaches the engine) and every way out of it is removed, threads included;
+3. installs an audit hook (it cannot be removed) that refuses: writing, renaming, linking or
+   deleting any file (the sandbox has nothing writable anyway), reading the reference, the
+   forbidden modules' files or other notebooks' packages, other processes' ``/proc`` files,
+   running code that is a copy of a forbidden module (recognised by its bytecode, wherever
+   it was loaded from and whatever it is called), subprocesses, sockets, ``ctypes``, the
+   garbage collector's lists, and rebuilding code objects or functions.
+
+Then it loads the solution cells by the grader's rule (``helpers.solution_cells``), runs every
+case, and writes the result (``instructor.channel``) to its pipe.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib
 import importlib.abc
 import inspect
 import json
 import os
 import resource
-import shutil
+import select
 import signal
 import sys
 import time
 import types
 import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from instructor import channel
+
 MEMORY_LIMIT_BYTES = 4 * 2**30
-FUSED_KERNELS = ("_fused_sgd_", "_fused_adam_", "_fused_adamw_", "_fused_adagrad_")
-# Audit events that only serve to dig out what the runner disabled (the garbage collector's
+# A function whose bytecode is at least this long is recognised wherever a copy of it turns
+# up; shorter ones (accessors, one-line wrappers) could match honest code by chance.
+FINGERPRINT_MIN_BYTES = 160
+# Audit events that only serve to dig out what the child disabled (the garbage collector's
 # object lists, rebuilding code or functions, raw memory) or to reach outside the process.
-# (Unmarshalling stays allowed: every import from a .pyc file needs it, and the reference's
-# compiled files cannot be opened.)
+# (Unmarshalling stays allowed: every import from a .pyc file needs it; what it loads is
+# checked when it runs.)
 REFUSED_EVENTS = {
     "gc.get_objects",
     "gc.get_referrers",
@@ -55,46 +74,216 @@ REFUSED_EVENTS = {
     "ctypes.dlsym",
     "ctypes.addressof",
     "ctypes.cdata",
+    "ctypes.call_function",
     "subprocess.Popen",
     "os.system",
     "os.exec",
     "os.posix_spawn",
+    "os.spawn",
     "os.fork",
     "os.forkpty",
     "pty.spawn",
     "socket.connect",
     "socket.bind",
+    "socket.__new__",
     "os.kill",
     "os.killpg",
+    "signal.pthread_kill",
+    "sys.setprofile",
+    "sys.settrace",
+    "sys.addaudithook",
+    "mmap.__new__",
 }
+# File system changes, whatever the path (the sandbox mounts nothing writable for a child).
+FILE_CHANGES = {
+    "os.rename",
+    "os.remove",
+    "os.rmdir",
+    "os.mkdir",
+    "os.link",
+    "os.symlink",
+    "os.chmod",
+    "os.chown",
+    "os.truncate",
+    "os.utime",
+    "os.chflags",
+    "os.mkfifo",
+    "os.mknod",
+    "os.setxattr",
+    "os.removexattr",
+    "shutil.copyfile",
+    "shutil.copymode",
+    "shutil.copystat",
+    "shutil.copytree",
+    "shutil.move",
+    "shutil.rmtree",
+    "shutil.chown",
+}
+# torch's C++ switches that could bring autograd back inside inference mode: replaced by stubs.
+AUTOGRAD_SWITCHES = (
+    "_InferenceMode",
+    "_set_grad_enabled",
+    "_set_fwd_grad_enabled",
+    "_enter_dual_level",
+    "_dispatch_tls_set_dispatch_key_excluded",
+    "_dispatch_tls_set_dispatch_key_included",
+    "_IncludeDispatchKeyGuard",
+    "_ForceDispatchKeyGuard",
+    "_SetExcludeDispatchKeyGuard",
+    "_RestorePythonTLSSnapshot",
+    "_dynamo_restore_local_dispatch_key_set",
+)
+FUNCTORCH_SWITCHES = (
+    "_grad_increment_nesting",
+    "_jvp_increment_nesting",
+    "_func_increment_nesting",
+    "_wrap_for_grad",
+    "_set_dynamic_layer_keys_included",
+    "push_dynamic_layer_stack",
+    "set_inplace_requires_grad_allowed",
+)
+THREAD_STARTERS = (("_thread", "start_new_thread"), ("_thread", "start_new"),
+                   ("threading", "_start_new_thread"))
+DISPATCH_KEYS = ("CPU", "CUDA", "Meta", "CompositeExplicitAutograd",
+                 "CompositeImplicitAutograd", "Autograd")
 
 
 class ShortcutError(RuntimeError):
-    """Raised inside the sandbox when the student's code reaches for a forbidden shortcut."""
+    """Raised inside the sandbox when the student's code reaches for a forbidden capability."""
 
 
-def _shortcut_message(exercise: str, what: str) -> str:
-    return (
-        f"`{exercise}` uses {what}, which does the exercise for you and is not available "
-        "while grading. Write the computation yourself to earn these points."
-    )
+def _message(exercise: str, what: str) -> str:
+    from helpers.checking import shortcut_message
+
+    return shortcut_message(exercise, what)
+
+
+# --------------------------------------------------------------------------------------
+# The runner's trusted set-up, before any fork
+# --------------------------------------------------------------------------------------
 
 
 class _RefuseImports(importlib.abc.MetaPathFinder):
     """Refuse to import the reference modules (the sandbox also hides their files), and any
-    not yet imported module under ``refused`` (other notebooks' packages, the submodules of a
+    module not yet imported under ``refused`` (other notebooks' packages, the submodules of a
     forbidden module that its disabling pass did not see)."""
 
-    def __init__(self, exercise: str) -> None:
-        self.exercise = exercise
+    def __init__(self) -> None:
+        self.exercise = "this exercise"
         self.refused: tuple[str, ...] = ()
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name.startswith("helpers.") and name.rpartition(".")[2] == "reference":
-            raise ImportError(_shortcut_message(self.exercise, f"`{name}`"))
-        if any(name == prefix or name.startswith(prefix + ".") for prefix in self.refused):
-            raise ImportError(_shortcut_message(self.exercise, f"`{name}`"))
+            raise ImportError(_message(self.exercise, "the reference answer from helpers"))
+        for prefix in self.refused:
+            if name == prefix or name.startswith(prefix + "."):
+                raise ImportError(_message(self.exercise, f"`{name}`"))
         return None
+
+
+@dataclass
+class Zygote:
+    """What every child starts with: the trusted imports and what the forbidden code is."""
+
+    checks: Any
+    setup: tuple[str, ...]
+    refuse_imports: _RefuseImports
+    helpers_folder: Path
+    topic: str
+    optimizer_names: tuple[str, ...]
+    # per capability description: bytecode fingerprints of its modules' functions
+    fingerprints: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _modules_of(target: Any) -> Iterator[types.ModuleType]:
+    """A module and every submodule of it that is imported."""
+    if not isinstance(target, types.ModuleType):
+        return
+    prefix = target.__name__
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name == prefix or name.startswith(prefix + ".")):
+            yield module
+
+
+def _code_tree(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_tree(constant)
+
+
+def _fingerprint(code: types.CodeType) -> str | None:
+    """What a function's bytecode is, whatever its names, file or docstring say."""
+    if len(code.co_code) < FINGERPRINT_MIN_BYTES:
+        return None
+    return hashlib.sha256(code.co_code).hexdigest()
+
+
+def _module_fingerprints(module: types.ModuleType) -> set[str]:
+    found = set()
+    for value in list(vars(module).values()):
+        members = vars(value).values() if inspect.isclass(value) else [value]
+        for member in members:
+            for function in _functions_of(member):
+                if getattr(function, "__module__", None) != module.__name__:
+                    continue
+                unwrapped = getattr(inspect.unwrap(function), "__code__", function.__code__)
+                for code in {*_code_tree(function.__code__), *_code_tree(unwrapped)}:
+                    if (print_ := _fingerprint(code)) is not None:
+                        found.add(print_)
+    return found
+
+
+def _prepare(job: dict) -> Zygote:
+    """Import what every exercise needs, so that each fork starts warm, and note what the
+    forbidden code looks like. No student code has run when this returns."""
+    import torch
+
+    from helpers.checking import resolve
+    from helpers.solution_cells import run_setup
+
+    torch.set_num_threads(1)
+    refuse_imports = _RefuseImports()
+    sys.meta_path.insert(0, refuse_imports)
+    checks = importlib.import_module(f"helpers.{job['topic']}.checks")
+    helpers_folder = Path(checks.__file__).resolve().parent.parent
+    # Other notebooks' packages stay out of reach, the warm-up's imports included.
+    refuse_imports.refused = tuple(
+        f"helpers.{path.parent.name}"
+        for path in helpers_folder.glob("*/checks.py")
+        if path.parent.name != job["topic"]
+    )
+    run_setup(checks.EXERCISES.setup, {})  # the notebook's setup imports (trusted)
+    fingerprints: dict[str, set[str]] = {}
+    for exercise in checks.EXERCISES.values():
+        for capability in exercise.forbids:
+            prints = fingerprints.setdefault(capability.description, set())
+            for dotted in capability.python:
+                for module in _modules_of(resolve(dotted)):
+                    prints |= _module_fingerprints(module)
+    optimizers = tuple(
+        sorted(
+            value.__name__.lower()
+            for value in vars(torch.optim).values()
+            if inspect.isclass(value)
+            and issubclass(value, torch.optim.Optimizer)
+            and value is not torch.optim.Optimizer
+        )
+    )
+    return Zygote(
+        checks=checks,
+        setup=checks.EXERCISES.setup,
+        refuse_imports=refuse_imports,
+        helpers_folder=helpers_folder,
+        topic=job["topic"],
+        optimizer_names=optimizers,
+        fingerprints=fingerprints,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Sealing a child: what its exercise forbids becomes unusable
+# --------------------------------------------------------------------------------------
 
 
 def _functions_of(member: Any) -> list[types.FunctionType]:
@@ -105,30 +294,10 @@ def _functions_of(member: Any) -> list[types.FunctionType]:
     return [function for function in functions if isinstance(function, types.FunctionType)]
 
 
-def _sealed_paths(targets: list[Any], helpers_folder: Path, topic: str) -> list[str]:
-    """Files whose source or bytecode would rebuild what the runner disabled: the folders of
-    forbidden packages, the files of forbidden modules, and other notebooks' packages."""
-    paths = [
-        str(path.parent.resolve())
-        for path in helpers_folder.glob("*/checks.py")
-        if path.parent.name != topic
-    ]
-    for target in targets:
-        module = target if isinstance(target, types.ModuleType) else inspect.getmodule(target)
-        if module is None:
-            continue
-        folders = getattr(module, "__path__", None)
-        if folders:
-            paths += [str(Path(folder).resolve()) for folder in folders]
-        elif getattr(module, "__file__", None):
-            paths.append(str(Path(module.__file__).resolve()))
-    return paths
-
-
 def _raising_code(freevars: int, message: str) -> types.CodeType:
-    """A code object that raises ``RuntimeError(message)`` and has ``freevars`` free variables,
-    so that it can replace the code of any function with a closure of that size. It needs no
-    globals: it runs with those of the function it replaces."""
+    """A code object that raises ``ShortcutError(message)`` (as a RuntimeError, which needs
+    no globals) and has ``freevars`` free variables, so that it can replace the code of any
+    function with a closure of that size."""
     names = [f"_free{index}" for index in range(freevars)]
     touch = "; ".join(names) if names else "pass"
     source = (
@@ -140,24 +309,11 @@ def _raising_code(freevars: int, message: str) -> types.CodeType:
         + "    return stub\n"
     )
     namespace: dict[str, Any] = {}
-    exec(compile(source, "<shortcut>", "exec"), namespace)
+    exec(compile(source, "<forbidden>", "exec"), namespace)
     return namespace["outer"]().__code__
 
 
-def _disable_functions(module: types.ModuleType, exercise: str) -> None:
-    """Disable every Python function and class defined in ``module`` and its submodules."""
-    prefix = module.__name__
-    for name, submodule in list(sys.modules.items()):
-        if submodule is None or not (name == prefix or name.startswith(prefix + ".")):
-            continue
-        for value in list(vars(submodule).values()):
-            if not str(getattr(value, "__module__", None) or "").startswith(prefix):
-                continue
-            if inspect.isclass(value) or isinstance(value, types.FunctionType):
-                _disable_object(value, exercise)
-
-
-def _disable_object(target: Any, exercise: str) -> None:
+def _disable_object(target: Any, message: str) -> None:
     """Replace the code of one forbidden function, or of every method of one forbidden class,
     and leave the rest of its module alone (forbidding ``torch.nn.init.xavier_normal_`` must
     not take ``torch.nn.init.normal_`` down with it).
@@ -165,245 +321,357 @@ def _disable_object(target: Any, exercise: str) -> None:
     Changing ``__code__`` in place reaches every reference to the function (subclass lists,
     closures, decorators' ``__wrapped__``), which replacing module attributes would not.
     """
-    label = f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}"
-    message = _shortcut_message(exercise, f"`{label}`")
     members = vars(target).values() if inspect.isclass(target) else [target]
     for function in (f for member in members for f in _functions_of(member)):
         for each in {function, inspect.unwrap(function)}:
             each.__code__ = _raising_code(len(each.__code__.co_freevars), message)
 
 
-def _disable_fused_kernels(exercise: str) -> Any:
-    """Make torch's fused optimizer kernels raise, whichever route reaches them."""
+def _disable_module(module: types.ModuleType, message: str) -> None:
+    """Disable every Python function and class defined in ``module`` and its submodules."""
+    for submodule in _modules_of(module):
+        prefix = module.__name__
+        for value in list(vars(submodule).values()):
+            if not str(getattr(value, "__module__", None) or "").startswith(prefix):
+                continue
+            if inspect.isclass(value) or isinstance(value, types.FunctionType):
+                _disable_object(value, message)
+
+
+def _stub(message: str, allowed: Any = None) -> types.FunctionType:
+    """A function that raises ``message``, except when called with the single argument
+    ``allowed`` (then it does nothing). It refers to nothing else: no original hides in it."""
+    namespace: dict[str, Any] = {}
+    source = (
+        "def stub(*args, **kwargs):\n"
+        f"    if len(args) == 1 and not kwargs and args[0] == {allowed!r}:\n"
+        "        return None\n"
+        f"    raise RuntimeError({message!r})\n"
+    )
+    exec(compile(source, "<forbidden>", "exec"), namespace)
+    return namespace["stub"]
+
+
+def _replace_everywhere(original: Any, replacement: Any) -> None:
+    """Put ``replacement`` wherever a module (or a class in one) holds ``original``."""
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            if value is original:
+                namespace[key] = replacement
+
+
+def _keep_alive(value: Any) -> None:
+    """Keep an object alive where Python code cannot reach or drop it: its finalizer (which
+    would undo a ``torch.library`` registration) is detached, and one reference is leaked on
+    purpose, so that no object the student's code can find owns it."""
+    for finalizer in list(weakref.finalize._registry):  # type: ignore[attr-defined]
+        alive = finalizer.peek()
+        if alive is not None and alive[0] is value:
+            finalizer.detach()
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(value))
+
+
+def _refuse_fused_optimizer_kernels(zygote: Zygote, message: str) -> None:
+    """Every dispatcher operator named after one of torch.optim's optimizers
+    (``aten::_fused_adam_`` and all its overloads) raises, whichever route reaches it."""
     import torch
 
+    fused = {f"_fused_{name}" for name in zygote.optimizer_names}
     library = torch.library.Library("aten", "IMPL")
-    for kernel in FUSED_KERNELS:
-        message = _shortcut_message(exercise, f"torch's fused optimizer kernel `{kernel}`")
 
-        def refuse(*args: Any, _message: str = message, **kwargs: Any) -> None:
-            raise ShortcutError(_message)
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ShortcutError(message)
 
-        for key in ("CPU", "CUDA", "CompositeExplicitAutograd"):
-            try:
-                library.impl(kernel, refuse, key)
-            except (RuntimeError, AttributeError):
-                continue
-    return library  # kept alive by the caller: dropping it would undo the registration
+    for qualified in torch._C._dispatch_get_all_op_names():
+        namespace, _, operator = qualified.partition("::")
+        if namespace != "aten" or operator.partition(".")[0].rstrip("_") not in fused:
+            continue
+        for key in DISPATCH_KEYS:
+            if torch._C._dispatch_has_kernel_for_dispatch_key(qualified, key):
+                library.impl(operator, refuse, key)
+    _keep_alive(library)
+
+
+def _lock_autograd_away(exercise: str, description: str) -> None:
+    """From now on this process runs in inference mode, and cannot leave it.
+
+    Inference mode takes autograd's dispatch keys out of every operator call, so no graph is
+    recorded and no tangent is carried, even where gradient recording is switched on (as the
+    ``aten::set_grad_enabled`` operator of TorchScript and ``torch.ops`` can). The switches
+    that could bring the keys back are replaced by stubs that refuse, as are thread starters
+    (a new thread would start outside inference mode). The stubs keep no original.
+    """
+    import _thread
+    import threading
+
+    import torch
+
+    message = _message(exercise, f"{description} (it tried to switch autograd back on)")
+    threads = _message(exercise, f"{description} (it started a thread, where autograd is on)")
+    _keep_alive(torch._C._InferenceMode(True))
+    harmless = {"_set_grad_enabled": False, "_set_fwd_grad_enabled": False, "_InferenceMode": True}
+    for name in AUTOGRAD_SWITCHES:
+        original = getattr(torch._C, name, None)
+        if original is not None:
+            _replace_everywhere(original, _stub(message, harmless.get(name)))
+    # the operator that TorchScript compiles `torch._C._set_grad_enabled` to, by its usual route
+    torch.ops.aten.set_grad_enabled = _stub(message, False)
+    for name in FUNCTORCH_SWITCHES:
+        original = getattr(torch._C._functorch, name, None)
+        if original is not None:
+            _replace_everywhere(original, _stub(message))
+    for module, name in THREAD_STARTERS:
+        owner = {"_thread": _thread, "threading": threading}[module]
+        original = getattr(owner, name, None)
+        if original is not None:
+            _replace_everywhere(original, _stub(threads))
+
+
+def _seal(exercise: Any, zygote: Zygote) -> None:
+    """Make everything ``exercise`` forbids unusable in this child."""
+    from helpers.capabilities import AUTOGRAD_ENGINE, FUSED_OPTIMIZER_KERNELS
+    from helpers.checking import resolve
+
+    zygote.refuse_imports.exercise = exercise.name
+    refused: list[str] = []
+    sealed: set[str] = set()
+    copies: dict[str, str] = {}  # fingerprint -> what the code is a copy of
+    for capability in exercise.forbids:
+        for dotted in capability.python:
+            target = resolve(dotted)
+            what = f"{capability.description} (`{dotted.replace(':', '.')}`)"
+            if isinstance(target, types.ModuleType):
+                _disable_module(target, _message(exercise.name, what))
+                refused.append(target.__name__)
+            else:
+                _disable_object(target, _message(exercise.name, what))
+            sealed |= _files_of(target)
+        copy = f"{capability.description} (a copy of code that provides it)"
+        copies |= dict.fromkeys(zygote.fingerprints.get(capability.description, ()), copy)
+        if FUSED_OPTIMIZER_KERNELS in capability.native:
+            kernels = f"{capability.description} (one of torch's fused optimizer kernels)"
+            _refuse_fused_optimizer_kernels(zygote, _message(exercise.name, kernels))
+        if AUTOGRAD_ENGINE in capability.native:
+            _lock_autograd_away(exercise.name, capability.description)
+    zygote.refuse_imports.refused += tuple(refused)
+    sealed |= {
+        str(path.parent.resolve())
+        for path in zygote.helpers_folder.glob("*/checks.py")
+        if path.parent.name != zygote.topic
+    }
+    _install_audit_hook(exercise.name, zygote.helpers_folder, sorted(sealed), copies)
+
+
+def _files_of(target: Any) -> set[str]:
+    """The files (or package folders) whose source would rebuild a forbidden target."""
+    module = target if isinstance(target, types.ModuleType) else inspect.getmodule(target)
+    if module is None:
+        return set()
+    folders = getattr(module, "__path__", None)
+    if folders:
+        return {str(Path(folder).resolve()) for folder in folders}
+    file = getattr(module, "__file__", None)
+    return {str(Path(file).resolve())} if file else set()
 
 
 def _writes(mode: Any, flags: Any) -> bool:
     if isinstance(mode, str):
         return any(letter in mode for letter in "wax+")
-    return isinstance(flags, int) and bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    return isinstance(flags, int) and bool(flags & write_flags)
 
 
-def _install_audit_hook(helpers_folder: Path, job_folder: Path, sealed: list[str]) -> None:
-    """From now on, refuse reading the reference answers, writing outside the job folder,
-    and the events in REFUSED_EVENTS.
+def _install_audit_hook(
+    exercise: str, helpers_folder: Path, sealed: list[str], copies: dict[str, str]
+) -> None:
+    """From now on, refuse what the module docstring lists.
 
     An audit hook cannot be removed, and nothing in Python lists the installed hooks, so the
-    student's code cannot switch it off. Importing goes through ``open`` too, so this also
-    stops an import that got past ``_RefuseImports``. (The bubblewrap sandbox enforces the
-    same limits on files from outside; this keeps them where bubblewrap is missing.)
+    student's code cannot switch it off. Importing goes through ``open`` and ``exec`` too,
+    so this also stops an import that got past ``_RefuseImports``.
     """
     helpers_prefix = str(helpers_folder.resolve())
-    job_prefix = str(job_folder.resolve())
+
+    def refuse_path(raw: Any, writing: bool) -> None:
+        path = Path(raw.decode() if isinstance(raw, bytes) else raw).resolve()
+        text = str(path)
+        if writing:
+            raise PermissionError(f"writing {text} is not allowed while grading")
+        if text.startswith(helpers_prefix) and "reference" in path.name:
+            raise PermissionError("the reference answers are not available while grading")
+        if any(text == p or text.startswith(p + os.sep) for p in sealed):
+            raise PermissionError(f"reading {text} is not allowed while grading")
+        if text.startswith("/proc/") and not text.startswith(f"/proc/{os.getpid()}/"):
+            raise PermissionError("other processes are not available while grading")
 
     def hook(event: str, arguments: tuple) -> None:
         if event == "open" and arguments and isinstance(arguments[0], (str, bytes, Path)):
-            raw = arguments[0]
-            path = Path(raw.decode() if isinstance(raw, bytes) else raw).resolve()
-            if str(path).startswith(helpers_prefix) and "reference" in path.name:
-                raise PermissionError("the reference answers are not available while grading")
-            if any(str(path) == p or str(path).startswith(p + os.sep) for p in sealed):
-                raise PermissionError(f"reading {path} is not allowed while grading")
-            if str(path).startswith("/proc/") and not str(path).startswith("/proc/self/"):
-                raise PermissionError("other processes are not available while grading")
             mode, flags = (list(arguments[1:3]) + [None, None])[:2]
-            if _writes(mode, flags) and not str(path).startswith(job_prefix):
-                raise PermissionError(f"writing {path} is not allowed while grading")
-        elif event in REFUSED_EVENTS:
+            refuse_path(arguments[0], _writes(mode, flags))
+        elif event == "exec" and copies and isinstance(arguments[0], types.CodeType):
+            for code in _code_tree(arguments[0]):
+                what = copies.get(_fingerprint(code) or "")
+                if what is not None:
+                    raise ShortcutError(_message(exercise, what))
+        elif event in REFUSED_EVENTS or event in FILE_CHANGES:
             raise PermissionError(f"{event} is not available while grading")
 
     sys.addaudithook(hook)
 
 
-def _keep_alive(library: Any) -> None:
-    """Keep a ``torch.library.Library`` registered where Python code cannot undo it.
-
-    Its finalizer (which would deregister it) is detached, and one reference is leaked on
-    purpose, so no object that the student's code can find owns it.
-    """
-    for finalizer in list(weakref.finalize._registry):  # type: ignore[attr-defined]
-        alive = finalizer.peek()
-        if alive is not None and alive[0] is library:
-            finalizer.detach()
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(library))
+# --------------------------------------------------------------------------------------
+# A child's life
+# --------------------------------------------------------------------------------------
 
 
-def _as_array(value: Any) -> Any:
-    import numpy as np
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        value = value.detach().cpu()
-        if value.is_floating_point() and value.dtype not in (torch.float32, torch.float64):
-            value = value.double()
-        return value.numpy()
-    array = np.asarray(value)
-    if array.dtype == object:
-        raise TypeError(f"an output of type {type(value).__name__} is not a number or a tensor")
-    return array
+def _isolate(result_fd: int) -> None:
+    """Keep only the result pipe; stdin, stdout and stderr become /dev/null."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 2**16)
+    os.setpgid(0, 0)
 
 
-def _prepare(job: dict) -> tuple[Any, _RefuseImports, Path]:
-    """The zygote's trusted set-up, before any fork: import what every exercise needs, so that
-    each fork starts warm. No student code has run when this returns."""
-    import torch
-
-    from helpers.exercise import run_setup
-
-    torch.set_num_threads(1)
-    refuse_imports = _RefuseImports("this exercise")
-    sys.meta_path.insert(0, refuse_imports)
-    checks = importlib.import_module(f"helpers.{job['topic']}.checks")
-    helpers_folder = Path(checks.__file__).resolve().parent.parent
-    # Other notebooks' packages stay out of reach, the warm-up's imports included.
-    refuse_imports.refused = tuple(
-        f"helpers.{path.parent.name}"
-        for path in helpers_folder.glob("*/checks.py")
-        if path.parent.name != job["topic"]
-    )
-    # The release's setup imports (trusted): each fork finds these modules loaded.
-    run_setup(job["prelude"], {})
-    return checks, refuse_imports, helpers_folder
+def _error_kind(error: BaseException) -> str:
+    if isinstance(error, NotImplementedError):
+        return "not done"
+    if isinstance(error, NameError):
+        return "missing name"
+    text = str(error)
+    if "does the exercise for you" in text or isinstance(error, ShortcutError):
+        return "shortcut"
+    return "error"
 
 
-def _seal(
-    exercise: Any, refuse_imports: _RefuseImports, helpers_folder: Path, job: dict, folder: Path
-) -> None:
-    """In a fork, before the student's code: disable the exercise's forbidden shortcuts and
-    install the audit hook (which outlives nothing: the fork exits after this exercise)."""
-    from helpers.checking import resolve
-
-    refuse_imports.exercise = exercise.name
-    targets = [resolve(dotted) for dotted in exercise.shortcuts]
-    for target in targets:  # a module, or one function or class inside one
-        if isinstance(target, types.ModuleType):
-            _disable_functions(target, exercise.name)
-        else:
-            _disable_object(target, exercise.name)
-        if getattr(target, "__name__", None) == "torch.optim":
-            _keep_alive(_disable_fused_kernels(exercise.name))
-    # What is left of the forbidden modules cannot be imported, and no source or bytecode of
-    # them (or of other notebooks' packages) can be read to rebuild what was disabled.
-    refuse_imports.refused += tuple(
-        target.__name__ for target in targets if isinstance(target, types.ModuleType)
-    )
-    sealed = _sealed_paths(targets, helpers_folder, job["topic"])
-    _install_audit_hook(helpers_folder, folder, sealed)
+def _describe(error: BaseException) -> str:
+    """One line about an error: the bare message of a refused shortcut, otherwise the
+    exception's type and the first line of its message."""
+    lines = str(error).strip().splitlines()
+    first = lines[0] if lines else ""
+    return first if _error_kind(error) == "shortcut" else f"{type(error).__name__}: {first}"
 
 
-def _wait(pid: int, timeout_s: float) -> str:
-    """Wait for one fork; kill it at its time limit. Its outcome, for the grader's report."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return "finished" if os.WIFEXITED(status) else "crashed"
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return "timed out"
-        time.sleep(0.01)
+def _run_source(exercise: Any, cells: list[str], cases: list[dict], zygote: Zygote) -> Any:
+    """Load one solution source and run it on every case: an error entry, or per case an
+    error entry or its outputs as arrays."""
+    from helpers.exercise import to_arrays
+    from helpers.solution_cells import load_solution
+
+    try:
+        implementation = load_solution(exercise.name, cells, zygote.setup)
+    except BaseException as error:  # noqa: BLE001 (the student's cell may raise anything)
+        kind = _error_kind(error)
+        prefix = "" if kind == "shortcut" else "the solution cell could not be loaded: "
+        return channel.error_entry(prefix + _describe(error), kind)
+    results: list[dict] = []
+    for case in cases:
+        try:
+            results.append(to_arrays(exercise.run_case(implementation, case)))
+        except BaseException as error:  # noqa: BLE001
+            results.append(channel.error_entry(_describe(error), _error_kind(error)))
+    return results
 
 
-def _run_exercise(
-    checks: Any,
-    refuse_imports: _RefuseImports,
-    helpers_folder: Path,
-    job: dict,
-    task: dict,
-    out: Path,
-) -> NoReturn:
-    """The fork's whole life: seal, run the student's sources on the cases, write, exit."""
-    import numpy as np
-
+def _child(raw_task: bytearray, result_fd: int, zygote: Zygote) -> NoReturn:
+    """The fork's whole life: isolate, read its task, seal, run, write, exit."""
     status = 1
     try:
-        # The student's prints must not reach the zygote's report on stdout.
-        quiet = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(quiet, 1)
-        os.dup2(quiet, 2)
-        os.chdir(out)  # the only folder it may write to (tempfile falls back to the cwd)
-        exercise = checks.EXERCISES[task["exercise"]]
-        _seal(exercise, refuse_imports, helpers_folder, job, out)
-        for number, source in enumerate(task["sources"]):
-            results = _run_source(
-                exercise, source, job["prelude"], task["cases"], out / f"source_{number}", np
-            )
-            (out / f"source_{number}" / "result.json").write_text(json.dumps(results))
+        _isolate(result_fd)
+        task = json.loads(bytes(raw_task))
+        exercise = zygote.checks.EXERCISES[task["exercise"]]
+        _seal(exercise, zygote)
+        sources = [_run_source(exercise, cells, task["cases"], zygote) for cells in task["sources"]]
+        payload = channel.encode_result(sources)
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(result_fd, view) :]
         status = 0
     finally:
         os._exit(status)  # no clean-up handler of the student's may run
 
 
-def _fresh_folder(path: Path) -> Path:
-    """An empty folder at ``path``, whatever an earlier exercise's child left there (a planted
-    folder, file or link must not stop or feed the next exercise)."""
-    if path.is_symlink() or path.is_file():
-        path.unlink()
-    elif path.exists():
-        shutil.rmtree(path)
-    path.mkdir()
-    return path
+def _collect(pid: int, read_fd: int, timeout_s: float) -> tuple[str, bytes]:
+    """Read a child's result (at most MAX_FRAME_BYTES) until it exits or its time is up,
+    then kill whatever is left of its process group. Its outcome and what it wrote."""
+    deadline = time.monotonic() + timeout_s
+    received = bytearray()
+    outcome = None
+    while outcome is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            outcome = "timed out"
+            break
+        if not select.select([read_fd], [], [], min(remaining, 0.5))[0]:
+            continue
+        chunk = os.read(read_fd, 2**20)
+        if not chunk:
+            break  # the child closed its pipe (it exits)
+        received += chunk
+        if len(received) > channel.MAX_FRAME_BYTES:
+            outcome = "too large"
+    os.close(read_fd)
+    if outcome is None:
+        status = _exit_status(pid, deadline)
+        if status is None:
+            outcome = "timed out"
+        elif os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            outcome = "finished"
+        else:
+            outcome = "crashed"
+    for kill in (os.killpg, os.kill):  # the child, and anything left in its group
+        try:
+            kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    return outcome, bytes(received) if outcome == "finished" else b""
 
 
-def main(job_folder: str) -> int:
-    folder = Path(job_folder)
-    job = json.loads((folder / "job.json").read_text())
+def _exit_status(pid: int, deadline: float) -> int | None:
+    """The child's wait status once it exits, or None if it is still running at ``deadline``."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.005)
+
+
+def main() -> int:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
-    checks, refuse_imports, helpers_folder = _prepare(job)
-    for number, task in enumerate(job["exercises"]):
-        out = _fresh_folder(folder / f"exercise_{number}")
-        sys.stdout.flush()  # a fork must not inherit (and repeat) unwritten report lines
+    job_frame = channel.read_frame(stdin)
+    if job_frame is None:
+        return 0
+    zygote = _prepare(json.loads(bytes(job_frame)))
+    channel.write_json(stdout, {"ready": True})
+    while (limits := channel.read_frame(stdin)) is not None:
+        timeout_s = float(json.loads(bytes(limits))["timeout_s"])
+        raw_task = channel.read_frame(stdin)
+        if raw_task is None:
+            break
+        read_fd, write_fd = os.pipe()
+        stdout.flush()
         pid = os.fork()
         if pid == 0:
-            _run_exercise(checks, refuse_imports, helpers_folder, job, task, out)
-        outcome = _wait(pid, task["timeout_s"])
-        print(json.dumps({"exercise": number, "outcome": outcome}), flush=True)
+            os.close(read_fd)
+            _child(raw_task, write_fd, zygote)
+        os.close(write_fd)
+        raw_task[:] = bytes(len(raw_task))  # no later child finds this exercise's cases
+        outcome, payload = _collect(pid, read_fd, timeout_s)
+        channel.write_json(stdout, {"outcome": outcome})
+        channel.write_frame(stdout, payload)
     return 0
 
 
-def _run_source(
-    exercise: Any, source: str, prelude: list[str], cases: list[dict], out: Path, np: Any
-) -> list[dict]:
-    """Load one solution cell and run it on every case; write each case's outputs in ``out``."""
-    from helpers.exercise import load_definition
-
-    out.mkdir()
-    try:
-        implementation = load_definition(source, exercise.name, prelude)
-    except BaseException as error:  # noqa: BLE001 (the student's cell may raise anything)
-        message = f"the solution cell could not be loaded: {type(error).__name__}: {error}"
-        return [{"error": message} for _ in cases]
-    results: list[dict] = []
-    for index, case in enumerate(cases):
-        try:
-            outputs = exercise.run_case(implementation, case)
-            arrays = {key: _as_array(value) for key, value in outputs.items()}
-            keys = list(arrays)
-            np.savez(
-                out / f"case_{index}.npz",
-                **{f"output_{i}": arrays[key] for i, key in enumerate(keys)},
-            )
-            results.append({"ok": "", "keys": keys})
-        except BaseException as error:  # noqa: BLE001
-            text = str(error).strip().splitlines()
-            results.append({"error": f"{type(error).__name__}: {text[0] if text else ''}"})
-    return results
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main())

@@ -3,11 +3,12 @@
 For each graded exercise of a submission, ``decide_all``:
 
 1. draws fresh hidden cases for this run (so knowing the tests gives nothing to hard-code);
-2. runs the student's solution cell, reduced to its imports and definitions, after the
-   *release's* setup imports, in a fresh sandboxed child forked for this exercise alone by
-   one runner per submission (``instructor.verdict_runner``), which returns raw outputs as
-   plain arrays (no pickle);
-3. runs the reference on the same cases in this process, and compares.
+2. sends the exercise's solution cell, with the earlier exercises' solution cells it may rely
+   on (``helpers.solution_cells``), and the cases to one sandboxed runner per submission
+   (``instructor.verdict_runner``), which runs them in a fresh child forked for this
+   exercise alone and sends back raw outputs over a pipe (``instructor.channel``);
+3. runs the reference on the same cases in this process, checks what came back against a
+   fixed format, and compares.
 
 ``ApplyVerdicts`` is an nbgrader preprocessor that runs after ``Execute`` in
 ``nbgrader autograde``: it replaces the outputs of every autograded test cell with the verdict
@@ -15,12 +16,12 @@ of its exercise, so that nbgrader's gradebook, feedback and scores come from the
 nothing the student's kernel printed or did can change them.
 
 The class grader decides the verdicts before nbgrader starts (``decide_ahead``), each with the
-digest of the cell it was decided on, in a folder that nbgrader's process reads when it starts
-(``nbgrader_config.py``), before any kernel runs: a kernel, sandboxed or not, cannot change
-them. nbgrader's process, one per submission, then needs neither torch nor the references.
-``ApplyVerdicts`` decides itself wherever no verdict was decided ahead on the very cells it
-sees. It also writes a small report (sandboxed or not, constructs worth a human look) for the
-class-grading table.
+digest of the cells it was decided on, in a folder that nbgrader's process reads when it
+starts (``nbgrader_config.py``), before any kernel runs: a kernel, sandboxed or not, cannot
+change them. nbgrader's process, one per submission, then needs neither torch nor the
+references. ``ApplyVerdicts`` decides itself wherever no verdict was decided ahead on the very
+cells it sees. It also writes a small report (sandboxed or not, constructs worth a human look)
+for the class-grading table.
 """
 
 from __future__ import annotations
@@ -29,26 +30,26 @@ import ast
 import hashlib
 import json
 import os
-import stat
+import signal
 import subprocess
-import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Dict
 
-from instructor import sandbox
+from instructor import channel, sandbox
 from instructor.notebook import (
     REPO_ROOT,
     Topic,
     find_cell,
     is_test_of,
     nbgrader_metadata,
-    setup_imports,
     topics,
 )
 
@@ -59,7 +60,8 @@ if TYPE_CHECKING:
 
 CHILD_TIMEOUT_S = 120  # per exercise and source
 RUNNER_START_S = 60  # the runner's imports, before the first child
-MAX_RESULT_BYTES = 64 * 2**20
+ANSWER_MARGIN_S = 10  # beyond a child's limit, for the runner to report it
+OUTCOMES = ("finished", "crashed", "timed out", "too large")
 REPORT_FOLDER_VARIABLE = "COURSE_VERDICT_REPORTS"
 DECIDED_FOLDER_VARIABLE = "COURSE_DECIDED_VERDICTS"  # read by nbgrader_config.py
 RELEASE_ROOT_VARIABLE = "COURSE_RELEASE_ROOT"  # the course whose notebooks/ holds the release
@@ -96,6 +98,16 @@ FLAGGED_MODULES = {
     "IPython": "get_ipython",
     "builtins": "builtins",
     "linecache": "source reading",
+    "zipimport": "import machinery",
+    "imp": "import machinery",
+    "runpy": "import machinery",
+    "pkgutil": "import machinery",
+    "_imp": "import machinery",
+    "site": "import machinery",
+    "mmap": "file access",
+    "tempfile": "file access",
+    "io": "file access",
+    "socket": "network",
 }
 FLAGGED_ATTRIBUTES = {
     "setprofile": "sys.setprofile",
@@ -118,7 +130,53 @@ FLAGGED_ATTRIBUTES = {
     "__loader__": "module loaders",
     "exec_module": "module loaders",
     "__import__": "__import__",
+    "rename": "file changes",
+    "unlink": "file changes",
+    "symlink": "file changes",
+    "symlink_to": "file changes",
+    "hardlink_to": "file changes",
+    "link": "file changes",
+    "link_to": "file changes",
+    "mkdir": "file changes",
+    "makedirs": "file changes",
+    "rmdir": "file changes",
+    "rmtree": "file changes",
+    "chmod": "file changes",
+    "truncate": "file changes",
+    "touch": "file changes",
+    "copyfile": "file changes",
+    "copytree": "file changes",
+    "fdopen": "file access",
+    "meta_path": "import machinery",
+    "path_hooks": "import machinery",
+    "path_importer_cache": "import machinery",
+    "find_spec": "import machinery",
+    "spec_from_file_location": "import machinery",
+    "module_from_spec": "import machinery",
+    "_C": "torch internals",
+    "library": "torch internals",
 }
+# Names that mean something only through their module (``str.replace`` is everywhere,
+# ``os.replace`` changes files), flagged by their dotted name.
+FLAGGED_DOTTED = {
+    "os.replace": "file changes",
+    "os.remove": "file changes",
+    "os.open": "file access",
+    "os.write": "file access",
+    "os.dup2": "file access",
+    "sys.path": "sys.path changes",
+    "torch.ops": "torch internals",
+}
+
+
+def _dotted(node: ast.AST) -> str:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def flag_constructs(source: str) -> list[str]:
@@ -146,7 +204,21 @@ def flag_constructs(source: str) -> list[str]:
             add(FLAGGED_CALLS.get(node.func.id))
         elif isinstance(node, ast.Attribute):
             add(FLAGGED_ATTRIBUTES.get(node.attr))
+            dotted = _dotted(node)
+            add(next((label for name, label in FLAGGED_DOTTED.items()
+                      if dotted == name or dotted.startswith(name + ".")), None))
     return found
+
+
+class VerdictKind(str, Enum):
+    """What happened to one exercise of one submission."""
+
+    PASSED = "passed"
+    NOT_DONE = "not done"
+    FAILED = "failed"
+    TIMED_OUT = "timed out"
+    CRASHED = "crashed"
+    SHORTCUT = "shortcut"
 
 
 @dataclass
@@ -154,14 +226,21 @@ class Verdict:
     """Whether one exercise of one submission passed its hidden checks, and why not."""
 
     exercise: str
-    passed: bool
+    kind: VerdictKind
     message: str
     sandboxed: bool
     flags: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.kind = VerdictKind(self.kind)
 
-def _child_command(job: Path, sandboxed: bool, root: Path) -> tuple[list[str], dict | None]:
-    argv = [sandbox.python(), "-m", "instructor.verdict_runner", str(job)]
+    @property
+    def passed(self) -> bool:
+        return self.kind is VerdictKind.PASSED
+
+
+def _runner_command(sandboxed: bool, root: Path) -> tuple[list[str], dict | None]:
+    argv = [sandbox.python(), "-m", "instructor.verdict_runner"]
     environment = sandbox.environment()
     if not sandboxed:
         environment["PYTHONPATH"] = str(root)
@@ -169,200 +248,231 @@ def _child_command(job: Path, sandboxed: bool, root: Path) -> tuple[list[str], d
     hidden = [*sandbox.reference_files(root), *sorted((root / "helpers").glob("*/__pycache__"))]
     command = sandbox.command(
         argv,
-        writable=[job],
         hidden=[path for path in hidden if path.is_file()],
         empty=[path for path in hidden if path.is_dir()],
-        workdir=job,
+        workdir=Path("/"),
         environment=environment,
+        writable_tmp=False,
         root=root,
     )
     return command, None
 
 
-def _regular_file(path: Path) -> bool:
-    """A plain file of sensible size, not a link or a FIFO the child planted to stall us."""
-    try:
-        status = path.lstat()
-    except OSError:
-        return False
-    return stat.S_ISREG(status.st_mode) and status.st_size <= MAX_RESULT_BYTES
+class RunnerStopped(RuntimeError):
+    """The verdict runner ended or broke the protocol before every exercise was run."""
 
 
-def _student_outputs(job: Path, cases: int) -> list[dict | str]:
-    """Per case: the outputs as tensors, or the error message the child reported."""
-    import numpy as np
-    import torch
+class Runner:
+    """One sandboxed verdict runner (``instructor.verdict_runner``) for one submission.
 
-    result_file = job / "result.json"
-    if not _regular_file(result_file):
-        return ["the code did not finish (it crashed, ran out of memory or exited early)"] * cases
-    results = json.loads(result_file.read_text())
-    if not isinstance(results, list) or len(results) != cases:
-        return ["the code did not finish every hidden case"] * cases
-    outputs: list[dict | str] = []
-    for index, result in enumerate(results):
-        if not isinstance(result, dict) or "error" in result:
-            outputs.append(str(result.get("error", "no result"))[:500])
-            continue
-        path = job / f"case_{index}.npz"
-        if not _regular_file(path):
-            outputs.append("the outputs of a hidden case are missing")
-            continue
-        keys = [str(key) for key in result.get("keys", [])]
-        with np.load(path, allow_pickle=False) as arrays:
-            values = [arrays[f"output_{i}"] for i in range(len(keys)) if f"output_{i}" in arrays]
-        outputs.append({key: torch.from_numpy(np.array(v)) for key, v in zip(keys, values)})
-    return outputs
+    The grader owns both ends of its pipes and reads them with deadlines and byte limits, so
+    nothing a child does can make the grader wait forever or hold more than one exercise's
+    ``channel.MAX_FRAME_BYTES`` of its output.
+    """
+
+    def __init__(self, topic: str, sandboxed: bool, root: Path) -> None:
+        command, environment = _runner_command(sandboxed, root)
+        self.process = subprocess.Popen(
+            command,
+            cwd=root,
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.reader = channel.FrameReader(self.process.stdout.fileno())
+        self.ready = False
+        self._send({"topic": topic})
+
+    def _send(self, value: dict) -> None:
+        try:
+            channel.write_json(self.process.stdin, value)  # type: ignore[arg-type]
+        except (BrokenPipeError, OSError) as error:
+            raise RunnerStopped("the verdict runner stopped") from error
+
+    def run(self, name: str, sources: list[list[str]], cases: list[dict], timeout_s: float):
+        """Run one exercise's sources on ``cases``: the child's outcome and its result."""
+        try:
+            if not self.ready:
+                self.reader.read(time.monotonic() + RUNNER_START_S)
+                self.ready = True
+            self._send({"timeout_s": timeout_s})
+            self._send({"exercise": name, "sources": sources, "cases": cases})
+            deadline = time.monotonic() + timeout_s + ANSWER_MARGIN_S
+            outcome = json.loads(self.reader.read(deadline, limit=4096))
+            payload = self.reader.read(deadline + ANSWER_MARGIN_S)
+        except (channel.ChannelTimeout, EOFError, channel.MalformedResult, ValueError) as error:
+            raise RunnerStopped(f"the verdict runner stopped answering ({error})") from error
+        if not isinstance(outcome, dict) or outcome.get("outcome") not in OUTCOMES:
+            raise RunnerStopped("the verdict runner sent an unknown outcome")
+        return outcome["outcome"], payload
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()  # type: ignore[union-attr]
+            self.process.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.process.wait()
+        self.reader.close()
+        self.process.stdout.close()  # type: ignore[union-attr]
 
 
 def decide(
     topic: str,
     exercise: Exercise,
-    source: str,
-    prelude: list[str],
+    cells: list[str],
     *,
     seed: int | None = None,
     sandboxed: bool | None = None,
     root: Path = REPO_ROOT,
 ) -> Verdict:
-    """The verdict on ``source`` (a solution cell) for ``exercise`` of ``helpers.<topic>``."""
-    verdicts = decide_all(
-        topic, [(exercise, [source])], prelude, seed=seed, sandboxed=sandboxed, root=root
-    )
-    return verdicts[0][0]
+    """The verdict on one solution source (``cells``: earlier exercises' solution cells, then
+    the exercise's own) for ``exercise`` of ``helpers.<topic>``."""
+    return decide_all(topic, [(exercise, [cells])], seed=seed, sandboxed=sandboxed, root=root)[0][0]
 
 
 def decide_many(
     topic: str,
     exercise: Exercise,
-    sources: list[str],
-    prelude: list[str],
+    sources: list[list[str]],
     *,
     seed: int | None = None,
     sandboxed: bool | None = None,
     root: Path = REPO_ROOT,
 ) -> list[Verdict]:
-    """Verdicts on several solution cells of one exercise, run one after the other in ONE
+    """Verdicts on several solution sources of one exercise, run one after the other in ONE
     child process.
 
     Only for trusted code (the mutation suites): the sources share the child's process.
     A submission's cell is always judged alone, through ``decide`` or ``decide_all``.
     """
-    verdicts = decide_all(
-        topic, [(exercise, sources)], prelude, seed=seed, sandboxed=sandboxed, root=root
-    )
-    return verdicts[0]
+    return decide_all(topic, [(exercise, sources)], seed=seed, sandboxed=sandboxed, root=root)[0]
 
 
 def decide_all(
     topic: str,
-    work: list[tuple[Exercise, list[str]]],
-    prelude: list[str],
+    work: list[tuple[Exercise, list[list[str]]]],
     *,
     seed: int | None = None,
     sandboxed: bool | None = None,
     root: Path = REPO_ROOT,
 ) -> list[list[Verdict]]:
-    """Per exercise of ``work``, the verdict on each of its sources.
+    """Per exercise of ``work``, the verdict on each of its sources (a source is a list of
+    cells: earlier exercises' solution cells, then the exercise's own).
 
     One sandboxed runner serves the whole list: it pays for torch and the topic's imports
-    once, and forks a fresh child per exercise (``instructor.verdict_runner``).
+    once (while this process runs the reference), and forks a fresh child per exercise.
     """
     import numpy as np
-
-    from helpers.exercise import as_tensors
 
     sandboxed = sandbox.available() if sandboxed is None else sandboxed
     rng = np.random.default_rng(seed)
     cases = [exercise.draw_cases(rng) for exercise, _ in work]
-    limits = [CHILD_TIMEOUT_S * len(sources) for _, sources in work]
-    with tempfile.TemporaryDirectory(prefix="verdict-") as folder:
-        job = Path(folder)
-        job_spec = {
-            "topic": topic,
-            "prelude": prelude,
-            "exercises": [
-                {"exercise": exercise.name, "sources": sources, "cases": drawn, "timeout_s": limit}
-                for (exercise, sources), drawn, limit in zip(work, cases, limits)
-            ],
-        }
-        (job / "job.json").write_text(json.dumps(job_spec))
-        command, environment = _child_command(job, sandboxed, root)
-        try:
-            report = subprocess.run(
-                command,
-                cwd=job,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                timeout=sum(limits) + RUNNER_START_S,
-                start_new_session=True,
-            ).stdout
-        except subprocess.TimeoutExpired as expired:
-            report = expired.stdout or b""
-        timed_out = _timed_out_exercises(report)
-        outputs = [
-            [
-                _student_outputs(job / f"exercise_{k}" / f"source_{n}", len(cases[k]))
-                for n in range(len(sources))
-            ]
-            for k, (_, sources) in enumerate(work)
-        ]
-    verdicts = []
-    for k, (exercise, sources) in enumerate(work):
-        reference = exercise.load_reference()
-        with _REFERENCE_LOCK:
-            expected = [as_tensors(exercise.run_case(reference, case)) for case in cases[k]]
-        judged = []
-        for source, source_outputs in zip(sources, outputs[k]):
-            verdict = _judge(exercise, cases[k], source_outputs, expected, k in timed_out)
-            verdict.sandboxed, verdict.flags = sandboxed, flag_constructs(source)
-            judged.append(verdict)
-        verdicts.append(judged)
+    runner = Runner(topic, sandboxed, root)
+    try:
+        expected = [_expected(exercise, drawn) for (exercise, _), drawn in zip(work, cases)]
+        verdicts: list[list[Verdict]] = []
+        stopped = ""
+        for (exercise, sources), drawn, right in zip(work, cases, expected):
+            limit = CHILD_TIMEOUT_S * len(sources)
+            if not stopped:
+                try:
+                    outcome, payload = runner.run(exercise.name, sources, drawn, limit)
+                except RunnerStopped as error:
+                    stopped = str(error)
+            if stopped:
+                message = f"`{exercise.name}` could not be graded: {stopped}."
+                verdicts.append([Verdict(exercise.name, VerdictKind.CRASHED, message, sandboxed)
+                                 for _ in sources])
+                continue
+            verdicts.append(_judge_all(exercise, sources, drawn, right, outcome, payload))
+    finally:
+        runner.close()
+    for judged, (_, sources) in zip(verdicts, work):
+        for verdict, cells in zip(judged, sources):
+            verdict.sandboxed, verdict.flags = sandboxed, flag_constructs(cells[-1])
     return verdicts
 
 
-def _timed_out_exercises(report: bytes) -> set[int]:
-    """The exercises whose child the runner killed at its time limit, from its report lines
-    (only the runner writes there: each child's output goes to /dev/null)."""
-    timed_out = set()
-    for line in report.decode(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and entry.get("outcome") == "timed out":
-            timed_out.add(entry.get("exercise"))
-    return timed_out
+def _expected(exercise: Exercise, cases: list[dict]) -> list[dict]:
+    from helpers.exercise import as_tensors
+
+    reference = exercise.load_reference()
+    with _REFERENCE_LOCK:
+        return [as_tensors(exercise.run_case(reference, case)) for case in cases]
 
 
-def _judge(
+def _judge_all(
     exercise: Exercise,
+    sources: list[list[str]],
     cases: list[dict],
-    outputs: list[dict | str],
     expected: list[dict],
-    timed_out: bool,
-) -> Verdict:
-    """Compare one source's outputs on every case with the reference's."""
+    outcome: str,
+    payload: bytes,
+) -> list[Verdict]:
+    """The verdict on each source from one child's outcome and result."""
     name = exercise.name
-    for case, actual, right in zip(cases, outputs, expected):
-        if isinstance(actual, str):
-            if actual.startswith("NotImplementedError"):
-                message = f"`{name}` is not done yet."
-            elif timed_out:
-                message = f"`{name}` took longer than {CHILD_TIMEOUT_S} s on the hidden cases."
-            else:
-                message = f"On a hidden case, `{name}` failed: {actual}"
-            return Verdict(name, False, message, True)
+    if outcome != "finished":
+        kind, message = {
+            "timed out": (VerdictKind.TIMED_OUT,
+                          f"`{name}` took longer than {CHILD_TIMEOUT_S} s on the hidden cases."),
+            "too large": (VerdictKind.CRASHED,
+                          f"`{name}` returned more than {channel.MAX_FRAME_BYTES // 2**20} MiB "
+                          "of outputs, more than the grader reads."),
+        }.get(outcome, (VerdictKind.CRASHED,
+                        f"`{name}` did not finish: it crashed, ran out of memory or exited "
+                        "early."))
+        return [Verdict(name, kind, message, True) for _ in sources]
+    try:
+        results = channel.read_result(payload, len(sources), len(cases))
+    except channel.MalformedResult as error:
+        message = f"The grader could not read what `{name}` returned: {error}."
+        return [Verdict(name, VerdictKind.CRASHED, message, True) for _ in sources]
+    return [_judge(exercise, cases, result, expected) for result in results]
+
+
+def _from_error(name: str, entry: dict) -> Verdict:
+    """The verdict for an error the child reported (its text is the student's, so it only
+    ever fails the exercise)."""
+    from helpers.solution_cells import RULE
+
+    error = entry["error"]
+    if entry["kind"] == "not done":
+        return Verdict(name, VerdictKind.NOT_DONE, f"`{name}` is not done yet.", True)
+    if entry["kind"] == "shortcut":
+        return Verdict(name, VerdictKind.SHORTCUT, error, True)
+    message = f"On a hidden case, `{name}` failed: {error}"
+    if entry["kind"] == "missing name":
+        message += f" {RULE}"
+    return Verdict(name, VerdictKind.FAILED, message, True)
+
+
+def _judge(exercise: Exercise, cases: list[dict], result: Any, expected: list[dict]) -> Verdict:
+    """Compare one source's outputs on every case with the reference's."""
+    import torch
+
+    name = exercise.name
+    if isinstance(result, dict):  # the cell could not be loaded
+        return _from_error(name, result)
+    for case, actual, right in zip(cases, result, expected):
+        if isinstance(actual.get("error"), str):
+            return _from_error(name, actual)
         try:
-            exercise.compare(case, actual, right)
+            tensors = {key: torch.from_numpy(array.copy()) for key, array in actual.items()}
+            exercise.compare(case, tensors, right)
         except AssertionError as error:
-            return Verdict(name, False, str(error), True)
-        except Exception as error:  # malformed outputs: wrong types or shapes
+            return Verdict(name, VerdictKind.FAILED, str(error), True)
+        except Exception as error:  # outputs of the wrong kind or shape for this comparison
             message = f"The outputs of `{name}` could not be checked: {error}"
-            return Verdict(name, False, message, True)
-    return Verdict(name, True, f"`{name}` passed every hidden check.", True)
+            return Verdict(name, VerdictKind.FAILED, message, True)
+    return Verdict(name, VerdictKind.PASSED, f"`{name}` passed every hidden check.", True)
 
 
 def topic_of(assignment: str) -> Topic:
@@ -379,37 +489,62 @@ def _solution_source(notebook: nbformat.NotebookNode, name: str) -> str:
         return ""
 
 
+def solution_cells(notebook: nbformat.NotebookNode, names: list[str], name: str) -> list[str]:
+    """The cells the grader loads for exercise ``name`` (``names``: the notebook's exercises,
+    in order): the earlier exercises' solution cells the notebook has, then its own."""
+    earlier = names[: names.index(name)]
+    cells = [find_cell(notebook, other).source for other in earlier if _has_cell(notebook, other)]
+    return [*cells, _solution_source(notebook, name)]
+
+
+def _has_cell(notebook: nbformat.NotebookNode, grade_id: str) -> bool:
+    try:
+        find_cell(notebook, grade_id)
+    except KeyError:
+        return False
+    return True
+
+
 def verdicts_for(
     notebook: nbformat.NotebookNode, release: nbformat.NotebookNode, topic: Topic
 ) -> dict[str, Verdict]:
     """The verdict on every exercise of ``topic`` in a submitted notebook."""
+    names = list(topic.exercises)
     verdicts, work = {}, []
     for name, exercise in topic.exercises.items():
-        source = _solution_source(notebook, name)
-        if source.strip() == find_cell(release, name).source.strip():
+        cells = solution_cells(notebook, names, name)
+        if cells[-1].strip() == find_cell(release, name).source.strip():
             # The release's scaffold, untouched: it raises NotImplementedError, no need to run it.
             message = f"`{name}` is not done yet."
-            verdicts[name] = Verdict(name, False, message, sandbox.available())
+            verdicts[name] = Verdict(name, VerdictKind.NOT_DONE, message, sandbox.available())
         else:
-            work.append((exercise, [source]))
+            work.append((exercise, [cells]))
     if work:
-        decided = decide_all(topic.name, work, setup_imports(release))
+        decided = decide_all(topic.name, work)
         verdicts |= {exercise.name: judged[0] for (exercise, _), judged in zip(work, decided)}
     return {name: verdicts[name] for name in topic.exercises}
 
 
-def _source_digest(notebook: nbformat.NotebookNode, name: str) -> str:
-    return hashlib.sha256(_solution_source(notebook, name).encode()).hexdigest()
+def _cells_digest(notebook: nbformat.NotebookNode, grade_ids: list[str]) -> str:
+    sources = [_solution_source(notebook, grade_id) for grade_id in grade_ids]
+    return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
 def write_report(
     path: Path, notebook: nbformat.NotebookNode, verdicts: dict[str, Verdict]
 ) -> None:
-    """Save ``verdicts`` with the digest of the solution cell each was decided on."""
-    entries = {
-        name: {**asdict(verdict), "source_sha256": _source_digest(notebook, name)}
-        for name, verdict in verdicts.items()
-    }
+    """Save ``verdicts`` (in the notebook's exercise order) with the digest of the cells each
+    was decided on: its own solution cell and those of the exercises before it."""
+    names = list(verdicts)
+    entries = {}
+    for name, verdict in verdicts.items():
+        grade_ids = names[: names.index(name) + 1]
+        entries[name] = {
+            **asdict(verdict),
+            "kind": verdict.kind.value,
+            "cells": grade_ids,
+            "cells_sha256": _cells_digest(notebook, grade_ids),
+        }
     path.write_text(json.dumps(entries))
 
 
@@ -423,12 +558,13 @@ def load_decided(folder: str | None) -> dict[str, dict]:
 def unchanged_verdicts(
     entries: dict | None, notebook: nbformat.NotebookNode
 ) -> dict[str, Verdict] | None:
-    """The verdicts of a report if each was decided on the cell ``notebook`` has now;
+    """The verdicts of a report if each was decided on the cells ``notebook`` has now;
     otherwise (no report, or a cell differs) None."""
     verdicts = {}
     for name, entry in (entries or {}).items():
         fields = dict(entry)
-        if fields.pop("source_sha256", None) != _source_digest(notebook, name):
+        grade_ids = fields.pop("cells", [name])
+        if fields.pop("cells_sha256", None) != _cells_digest(notebook, grade_ids):
             return None
         verdicts[name] = Verdict(**fields)
     return verdicts or None
@@ -475,7 +611,7 @@ class ApplyVerdicts(NbGraderPreprocessor):
             )
             if verdict is None:  # fail closed: no outcome ever comes from the kernel here
                 message = f"{grade_id} tests no exercise of the registry: it earns nothing."
-                verdict = Verdict(grade_id, False, message, sandbox.available())
+                verdict = Verdict(grade_id, VerdictKind.FAILED, message, sandbox.available())
             if verdict.passed:
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=verdict.message + "\n")

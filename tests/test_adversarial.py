@@ -30,7 +30,8 @@ import nbformat
 import numpy as np
 import pytest
 
-from helpers.exercise import as_tensors, load_definition
+from helpers.exercise import as_tensors
+from helpers.solution_cells import load_solution
 from instructor import classroom
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
 
@@ -247,7 +248,7 @@ def test_shortcut_attack_gets_the_right_answer_when_nothing_stops_it(attack):
     prelude = setup_imports(nbformat.read(SOLUTION, as_version=4))
     for name in attack.targets:
         exercise = EXERCISES[name]
-        implementation = load_definition(attack.replace[name], name, prelude)
+        implementation = load_solution(name, [attack.replace[name]], prelude)
         reference = exercise.load_reference()  # a caller's local, as in run_hidden_check
         for case in exercise.draw_cases(np.random.default_rng(0))[:2]:
             expected = as_tensors(exercise.run_case(reference, case))

@@ -13,7 +13,7 @@ import pytest
 
 from helpers.basics import reference
 from helpers.basics.checks import EXERCISES
-from helpers.exercise import load_definition
+from helpers.solution_cells import load_solution
 from instructor.notebook import REPO_ROOT
 
 NAMES = ("cubic_gradients", "LegendrePolynomial3", "fit_polynomial")
@@ -22,9 +22,8 @@ NAMES = ("cubic_gradients", "LegendrePolynomial3", "fit_polynomial")
 def _reference_rewritten(name: str):
     """The reference answer, re-run from source like a student's cell (a distinct definition)."""
     source = inspect.getsource(getattr(reference, name))
-    return load_definition(
-        "import numpy as np\nimport torch\n\n\n" + source, name, ["import numpy as np"]
-    )
+    cell = "import numpy as np\nimport torch\n\n\n" + source
+    return load_solution(name, [cell], ["import numpy as np"])
 
 
 def test_registry_declares_the_three_exercises_with_their_points():
@@ -63,7 +62,7 @@ def test_not_done_yet_message_when_backward_raises_not_implemented(capsys):
     source = inspect.getsource(reference.LegendrePolynomial3).replace(
         "return grad_output * 1.5 * (5 * x**2 - 1)", "raise NotImplementedError()"
     )
-    scaffold = load_definition("import torch\n\n\n" + source, "LegendrePolynomial3")
+    scaffold = load_solution("LegendrePolynomial3", ["import torch\n\n\n" + source])
     EXERCISES["LegendrePolynomial3"].run_self_check(scaffold)
     assert "`LegendrePolynomial3` is not done yet" in capsys.readouterr().out
 

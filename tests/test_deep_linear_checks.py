@@ -16,7 +16,7 @@ from helpers.checking import ShortcutError
 from helpers.deep_linear import ASSIGNMENT, reference
 from helpers.deep_linear.checks import EXERCISES
 from helpers.deep_linear.theory import saxe_trajectory
-from helpers.exercise import load_definition
+from helpers.solution_cells import load_solution
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
 
 NOTEBOOK = REPO_ROOT / "solutions" / ASSIGNMENT / "deep_linear_networks.ipynb"
@@ -34,20 +34,20 @@ REFERENCES = {
 
 def solution(name: str):
     """The notebook's own answer, defined the way the grader defines a submission's."""
-    return load_definition(find_cell(SOLUTION, name).source, name, PRELUDE)
+    return load_solution(name, [find_cell(SOLUTION, name).source], PRELUDE)
 
 
 def pasted_reference(name: str):
     """The reference's source pasted into the solution cell under the exercise's name."""
     function = REFERENCES[name]
     source = inspect.getsource(function).replace(f"def {function.__name__}(", f"def {name}(", 1)
-    return load_definition(source, name, PRELUDE)
+    return load_solution(name, [source], PRELUDE)
 
 
 def variant(name: str, body: str):
     """A student's cell: the exercise's signature from the notebook, with ``body``."""
     header = find_cell(SOLUTION, name).source.split("\n", 1)[0]
-    return load_definition(f"{header}\n{body}", name, PRELUDE)
+    return load_solution(name, [f"{header}\n{body}"], PRELUDE)
 
 
 def test_registry_lists_the_five_exercises_in_notebook_order_with_their_points():
@@ -190,7 +190,7 @@ MISTAKES = [
         """
     for weight in model.parameters():
         nn.init.xavier_normal_(weight, gain=gamma / math.sqrt(2.0))""",
-        "calls torch.nn.init.xavier_normal_",
+        "uses a ready-made Xavier initializer (torch.nn.init.xavier_normal_)",
     ),
     (
         "ex_net_svd",

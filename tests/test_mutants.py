@@ -17,18 +17,11 @@ import mutants
 import nbformat
 import pytest
 
-from helpers.exercise import load_definition
-from instructor.notebook import setup_imports, topics
+from instructor.notebook import topics
 from instructor.verdicts import decide_many
 
 TOPICS = {topic.name: topic for topic in topics()}
 SUITES = {name: importlib.import_module(f"variants_{name}") for name in TOPICS}
-
-
-@functools.cache
-def prelude(topic_name: str) -> tuple[str, ...]:
-    notebook = nbformat.read(TOPICS[topic_name].solution_path(), as_version=4)
-    return tuple(setup_imports(notebook))
 
 
 def _cases(kind: str) -> list[tuple[str, str, str]]:
@@ -41,7 +34,7 @@ def _cases(kind: str) -> list[tuple[str, str, str]]:
 
 
 def _hidden_check(topic_name: str, exercise: str, source: str) -> None:
-    implementation = load_definition(source, exercise, list(prelude(topic_name)))
+    implementation = TOPICS[topic_name].exercises.load(exercise, [source])
     TOPICS[topic_name].exercises[exercise].run_hidden_check(implementation)
 
 
@@ -73,7 +66,7 @@ def test_correct_implementation_written_differently_passes_the_hidden_check(
 def test_wrong_implementation_fails_the_visible_self_check_too(topic_name, exercise, label, capsys):
     """A green self-check means the hidden check passes: no "Well done" before lost points."""
     source = SUITES[topic_name].WRONG[exercise][label]
-    implementation = load_definition(source, exercise, list(prelude(topic_name)))
+    implementation = TOPICS[topic_name].exercises.load(exercise, [source])
     checked = TOPICS[topic_name].exercises[exercise]
     with pytest.raises(Exception):  # noqa: B017 (a wrong answer may fail in any way)
         checked.self_check(implementation, checked.load_reference())
@@ -168,8 +161,7 @@ def test_every_variant_gets_the_same_verdict_from_the_grading_sandbox(topic_name
     verdicts = decide_many(
         topic_name,
         TOPICS[topic_name].exercises[exercise],
-        [*wrong.values(), *correct.values()],
-        list(prelude(topic_name)),
+        [[source] for source in (*wrong.values(), *correct.values())],
     )
     labels = [*wrong, *correct]
     passed = {label: verdict.passed for label, verdict in zip(labels, verdicts)}

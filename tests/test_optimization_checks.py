@@ -18,10 +18,12 @@ import pytest
 import torch
 
 from helpers import optimization
+from helpers.capabilities import OPTIMIZER_STEP
 from helpers.checking import ShortcutError
-from helpers.exercise import as_tensors, load_definition
+from helpers.exercise import as_tensors
 from helpers.optimization import reference
 from helpers.optimization.checks import EXERCISES
+from helpers.solution_cells import load_solution
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
 
 NOTEBOOK = REPO_ROOT / "solutions" / "03_optimization" / "optimization.ipynb"
@@ -44,7 +46,7 @@ def solutions(notebook) -> dict[str, object]:
     """Each exercise's solution cell, loaded the way the grader loads a submission."""
     prelude = setup_imports(notebook)
     return {
-        name: load_definition(find_cell(notebook, name).source, name, prelude) for name in EXERCISES
+        name: load_solution(name, [find_cell(notebook, name).source], prelude) for name in EXERCISES
     }
 
 
@@ -62,16 +64,18 @@ def test_registry_lists_the_five_exercises_in_notebook_order_with_their_points(n
         assert exercise.reference == f"helpers.optimization.reference:{name}"
 
 
-def test_update_rules_forbid_torch_optim_and_every_exercise_the_reference():
-    optim = ("torch.optim",)
-    expected = {name: optim for name in POINTS} | {
-        "sample_minibatch": (),
-        # the landscape's Curvature computes exactly the four numbers this exercise asks for
-        "momentum_hyperparameters": ("helpers.optimization.landscape:Curvature",),
-    }
-    assert {name: exercise.shortcuts for name, exercise in EXERCISES.items()} == expected
+def test_update_rules_forbid_a_ready_made_optimizer_step_and_every_exercise_the_reference():
+    step = (OPTIMIZER_STEP,)
+    expected = {name: step for name in POINTS} | {"sample_minibatch": ()}
+    forbids = {name: exercise.forbids for name, exercise in EXERCISES.items()}
+    # the landscape's Curvature computes exactly the four numbers this exercise asks for
+    curvature = forbids.pop("momentum_hyperparameters")
+    assert [capability.python for capability in curvature] == [
+        ("helpers.optimization.landscape:Curvature",)
+    ]
+    assert forbids == {name: value for name, value in expected.items() if name in forbids}
     for exercise in EXERCISES.values():
-        assert exercise.forbidden[0] == "helpers.optimization.reference"
+        assert exercise.forbidden[0].python == ("helpers.optimization.reference",)
 
 
 @pytest.mark.parametrize("name", list(POINTS))

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.exercise import load_definition
 from helpers.rules.checks import EXERCISES, draw_adam_cases
+from helpers.solution_cells import load_solution
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
 
 NOTEBOOK_PATH = REPO_ROOT / "solutions" / "04_optimizer_rules" / "optimizer_rules.ipynb"
@@ -24,7 +24,7 @@ PRELUDE = setup_imports(NOTEBOOK)
 
 def _solution(name: str):
     """The solution cell's class, loaded the way the grader loads a submission."""
-    return load_definition(find_cell(NOTEBOOK, name).source, name, PRELUDE)
+    return load_solution(name, [find_cell(NOTEBOOK, name).source], PRELUDE)
 
 
 SKELETON = """
@@ -56,7 +56,7 @@ def test_solution_cell_passes_its_self_check_with_a_friendly_line(name, capsys):
 
 @pytest.mark.parametrize("name", list(EXERCISES))
 def test_self_check_prints_not_done_yet_when_the_methods_raise_not_implemented(name, capsys):
-    skeleton = load_definition(SKELETON.format(name=name), name, PRELUDE)
+    skeleton = load_solution(name, [SKELETON.format(name=name)], PRELUDE)
     EXERCISES.self_check(name, skeleton)
     out = capsys.readouterr().out
     assert out.strip() == f"`{name}` is not done yet: the demos below use the reference."
@@ -115,7 +115,7 @@ class Adam(Rule):
 
 
 def test_a_state_with_another_layout_is_reported_as_missing_with_the_expected_layout():
-    rule = load_definition(DICT_STATE_ADAM, "Adam", PRELUDE)
+    rule = load_solution("Adam", [DICT_STATE_ADAM], PRELUDE)
     with pytest.raises(AssertionError, match=r"missing: the state should be a tuple \(m, v, t\)"):
         EXERCISES["Adam"].run_hidden_check(rule, seed=0)
 
@@ -142,7 +142,7 @@ def test_checks_protocol_and_demos_import_and_run_cases_without_the_reference_mo
         sys.meta_path.insert(0, HideReference())
         import numpy as np
         import nbformat
-        from helpers.exercise import load_definition
+        from helpers.solution_cells import load_solution
         from helpers.rules import demos  # noqa: F401
         from helpers.rules.checks import EXERCISES
         from instructor.notebook import find_cell, setup_imports
@@ -150,7 +150,7 @@ def test_checks_protocol_and_demos_import_and_run_cases_without_the_reference_mo
         notebook = nbformat.read({str(NOTEBOOK_PATH)!r}, as_version=4)
         prelude = setup_imports(notebook)
         for name, exercise in EXERCISES.items():
-            rule = load_definition(find_cell(notebook, name).source, name, prelude)
+            rule = load_solution(name, [find_cell(notebook, name).source], prelude)
             for case in exercise.draw_cases(np.random.default_rng(0)):
                 exercise.run_case(rule, case)
         assert "helpers.rules.reference" not in sys.modules

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from helpers.basics import ASSIGNMENT
+from helpers.basics.autograd_function import FunctionContext, forward_backward
 from helpers.basics.optimizers import PlainRMSprop, PlainSGD
 from helpers.basics.polynomial import (
     Polynomial3,
@@ -32,6 +33,7 @@ from helpers.basics.polynomial import (
     largest_stable_lr,
     linear_cubic_model,
 )
+from helpers.capabilities import AUTOMATIC_DIFFERENTIATION, Capability
 from helpers.checking import assert_close, no_shortcuts
 from helpers.exercise import Case, Exercise, Outputs, Registry, as_tensors
 
@@ -48,7 +50,7 @@ def _self_check(
     draw_cases: Callable[[np.random.Generator], list[Case]],
     run_case: Callable[[Any, Case], Outputs],
     compare: Callable[[Case, Outputs, Outputs], None],
-    shortcuts: tuple[str, ...],
+    forbids: tuple[Capability, ...],
     extra: Callable[[Any], None] | None = None,
     success: str = "",
 ) -> Callable[[Any, Any], None]:
@@ -58,10 +60,10 @@ def _self_check(
         for case in draw_cases(np.random.default_rng(SELF_CHECK_SEED)):
             expected = as_tensors(run_case(reference, case))
             try:
-                with no_shortcuts(name, REFERENCE, *shortcuts):
+                with no_shortcuts(name, REFERENCE, *forbids):
                     outputs = run_case(implementation, case)
                 actual = as_tensors(outputs)
-            except (NotImplementedError, AssertionError):
+            except (NotImplementedError, NameError, AssertionError):
                 raise
             except Exception as error:  # a crash deserves a message, not a traceback maze
                 raise AssertionError(
@@ -153,7 +155,8 @@ def compare_cubic_case(case: Case, actual: Outputs, expected: Outputs) -> None:
         )
 
 
-CUBIC_SHORTCUTS = ("torch.autograd.backward", "torch.autograd.grad")
+# The gradients are to be derived by hand: no form of automatic differentiation.
+CUBIC_FORBIDS = (AUTOMATIC_DIFFERENTIATION,)
 
 # --------------------------------------------------------------------------------------
 # Exercise 2: LegendrePolynomial3
@@ -184,15 +187,20 @@ def draw_legendre_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
-def _backward_through(function: type, x: torch.Tensor, grad_output: torch.Tensor):
-    leaf = x.clone().requires_grad_(True)
-    output = function.apply(leaf)
-    # The gradient of sum(output * grad_output) hands backward exactly grad_output, and unlike
-    # output.backward(grad_output), it does not import sympy (0.7 s in every grading run).
-    (output * grad_output).sum().backward()
-    returned = leaf.grad is not None
-    gradient = leaf.grad if returned else torch.zeros_like(leaf)
-    return output.detach(), gradient, returned
+def _first_gradient(returned: Any, like: torch.Tensor) -> tuple[torch.Tensor, bool, bool]:
+    """The gradient ``backward`` returned for the (only) input, in the input's dtype as
+    autograd would hand it on; whether it returned a tensor; whether it was in that dtype."""
+    gradient = returned[0] if isinstance(returned, tuple) and returned else returned
+    if not isinstance(gradient, torch.Tensor):
+        return torch.zeros_like(like), False, True
+    return gradient.to(like.dtype), True, gradient.dtype == like.dtype
+
+
+def _through(function: type, x: torch.Tensor, grad_output: torch.Tensor) -> tuple:
+    """``forward`` at ``x``, then ``backward`` with ``grad_output``, called as autograd calls
+    them: the output, then what ``_first_gradient`` says of the gradient."""
+    output, gradients = forward_backward(function, [x.clone()], [grad_output])
+    return (output, *_first_gradient(gradients, x))
 
 
 def run_legendre_case(implementation: type, case: Case) -> Outputs:
@@ -201,27 +209,36 @@ def run_legendre_case(implementation: type, case: Case) -> Outputs:
         shape = tuple(case["shape"])
         x = case["scale"] * torch.randn(shape, generator=generator, dtype=torch.float64)
         grad_output = torch.randn(shape, generator=generator, dtype=torch.float64)
-        values, ones_gradient, returned_1 = _backward_through(
+        values, ones_gradient, returned_1, same_dtype_1 = _through(
             implementation, x, torch.ones_like(x)
         )
-        _, random_gradient, returned_2 = _backward_through(implementation, x, grad_output)
+        _, random_gradient, returned_2, same_dtype_2 = _through(implementation, x, grad_output)
         return {
             "P3 of the input": values,
             "gradient for grad_output = 1": ones_gradient,
             "gradient for a random grad_output": random_gradient,
             "backward returned a gradient": float(returned_1 and returned_2),
+            "gradient in the input's dtype": float(same_dtype_1 and same_dtype_2),
         }
     x = torch.linspace(-math.pi, math.pi, case["points"], dtype=torch.float64)
     y = torch.sin(x) + 0.05 * torch.randn(case["points"], generator=generator,
                                           dtype=torch.float64)
-    a, b, c, d = (torch.tensor(v, dtype=torch.float64, requires_grad=True)
-                  for v in case["parameters"])
-    loss = ((a + b * implementation.apply(c + d * x) - y) ** 2).sum()
-    loss.backward()
-    outputs: Outputs = {"loss of the model a + b P3(c + d x)": loss.detach()}
-    for name, parameter in zip(LEGENDRE_MODEL_GRADIENTS, (a, b, c, d)):
-        outputs[name] = parameter.grad if parameter.grad is not None else torch.zeros(())
-    outputs["backward returned a gradient"] = float(c.grad is not None and d.grad is not None)
+    a, b, c, d = case["parameters"]
+    # The summed squared error of a + b P3(c + d x), differentiated by the chain rule around
+    # the student's P3: `backward` receives dL/dP3 and returns dL/du for u = c + d x.
+    u = c + d * x
+    context = FunctionContext([True])
+    with torch.no_grad():
+        p3 = implementation.forward(context, u.clone())
+        residual = a + b * p3 - y
+        returned = implementation.backward(context, 2 * b * residual)
+    gradient_u, returned_one, same_dtype = _first_gradient(returned, u)
+    gradients = (2 * residual.sum(), 2 * (residual * p3).sum(), gradient_u.sum(),
+                 (gradient_u * x).sum())
+    outputs: Outputs = {"loss of the model a + b P3(c + d x)": (residual**2).sum()}
+    outputs |= dict(zip(LEGENDRE_MODEL_GRADIENTS, gradients))
+    outputs["backward returned a gradient"] = float(returned_one)
+    outputs["gradient in the input's dtype"] = float(same_dtype)
     return outputs
 
 
@@ -231,6 +248,12 @@ def compare_legendre_case(case: Case, actual: Outputs, expected: Outputs) -> Non
         raise AssertionError(
             "`backward` returned None: it must return the gradient of the loss with respect "
             "to the input (one tensor, the shape of the input)."
+        )
+    if float(actual["gradient in the input's dtype"]) != 1.0:
+        raise AssertionError(
+            "`backward` returns its gradient in another dtype than the input's (float32 for "
+            "a float64 input, say), which loses precision: compute it from the saved input "
+            "and grad_output without converting them."
         )
     if case["kind"] == "elementwise":
         if not _close(actual["P3 of the input"], expected["P3 of the input"], "P3", size):
@@ -270,7 +293,8 @@ def _gradcheck_legendre(implementation: type) -> None:
         )
 
 
-LEGENDRE_SHORTCUTS = ("torch.autograd.grad", "torch.autograd.functional")
+# `backward` is the derivative written by hand: no automatic differentiation inside it.
+LEGENDRE_FORBIDS = (AUTOMATIC_DIFFERENTIATION,)
 
 # --------------------------------------------------------------------------------------
 # Exercise 3: fit_polynomial
@@ -363,6 +387,26 @@ def compare_fit_case(case: Case, actual: Outputs, expected: Outputs) -> None:
 # The registry
 # --------------------------------------------------------------------------------------
 
+# The notebook's setup imports: all a solution cell may rely on besides its own cell and the
+# earlier exercises' (a layout test keeps this equal to the notebook's setup cells).
+SETUP = (
+    "import importlib",
+    "import sys",
+    "import inspect",
+    "import warnings",
+    "from functools import partial",
+    "import numpy as np",
+    "import torch",
+    "from torch import nn",
+    "from helpers.basics.checks import EXERCISES",
+    "from helpers.basics.loops import fit_with_progress, progress, training_steps",
+    "from helpers.basics.polynomial import DynamicPolynomial, Polynomial3, coefficients_of, "
+    "cubic_features, initial_coefficients, largest_stable_lr, least_squares, legendre_to_cubic,"
+    " linear_cubic_model, sine_data, sine_data_numpy",
+    "from helpers.device import set_device, set_seed",
+    "from helpers.basics import checks",
+)
+
 EXERCISES = Registry(
     ASSIGNMENT,
     Exercise(
@@ -371,12 +415,12 @@ EXERCISES = Registry(
         points=2,
         self_check=_self_check(
             "cubic_gradients", draw_cubic_cases, run_cubic_case, compare_cubic_case,
-            CUBIC_SHORTCUTS, success="Your gradients match on three random problems.",
+            CUBIC_FORBIDS, success="Your gradients match on three random problems.",
         ),
         draw_cases=draw_cubic_cases,
         run_case=run_cubic_case,
         compare=compare_cubic_case,
-        shortcuts=CUBIC_SHORTCUTS,
+        forbids=CUBIC_FORBIDS,
     ),
     Exercise(
         name="LegendrePolynomial3",
@@ -384,13 +428,13 @@ EXERCISES = Registry(
         points=3,
         self_check=_self_check(
             "LegendrePolynomial3", draw_legendre_cases, run_legendre_case,
-            compare_legendre_case, LEGENDRE_SHORTCUTS, extra=_gradcheck_legendre,
+            compare_legendre_case, LEGENDRE_FORBIDS, extra=_gradcheck_legendre,
             success="gradcheck agrees with your backward in double precision.",
         ),
         draw_cases=draw_legendre_cases,
         run_case=run_legendre_case,
         compare=compare_legendre_case,
-        shortcuts=LEGENDRE_SHORTCUTS,
+        forbids=LEGENDRE_FORBIDS,
     ),
     Exercise(
         name="fit_polynomial",
@@ -404,5 +448,6 @@ EXERCISES = Registry(
         run_case=run_fit_case,
         compare=compare_fit_case,
     ),
+    setup=SETUP,
 )
 self_check, hidden_check = EXERCISES.self_check, EXERCISES.hidden_check

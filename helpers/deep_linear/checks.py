@@ -15,15 +15,20 @@ from typing import Any
 import numpy as np
 import torch
 
+from helpers.capabilities import Capability, ready_made
 from helpers.checking import assert_close, compare_outputs, no_shortcuts
 from helpers.deep_linear import ASSIGNMENT
 from helpers.deep_linear.network import LinearNet
 from helpers.exercise import Case, Exercise, Outputs, Registry
 
 REFERENCE = "helpers.deep_linear.reference"
-INITIALIZER_SHORTCUTS = ("torch.nn.init.xavier_normal_",)
+INITIALIZER_FORBIDS = (
+    ready_made("a ready-made Xavier initializer", "torch.nn.init.xavier_normal_"),
+)
 # The total map is half of the exercise: the helper that multiplies the layers is off limits.
-SVD_SHORTCUTS = ("helpers.deep_linear.network:total_map",)
+SVD_FORBIDS = (
+    ready_made("the course's product of the layers", "helpers.deep_linear.network:total_map"),
+)
 
 
 def _seed(rng: np.random.Generator) -> int:
@@ -55,14 +60,14 @@ def _self_check(
     case: Case,
     run_case: Callable[[Any, Case], Outputs],
     compare: Callable[[Case, Outputs, Outputs], None],
-    shortcuts: tuple[str, ...],
+    forbids: tuple[Capability, ...],
     success: str,
 ) -> Callable[[Any, Any], None]:
     """A visible check: one fixed case, run and judged exactly like a hidden one."""
 
     def self_check(implementation: Any, reference: Any) -> None:
         expected = run_case(reference, case)
-        with no_shortcuts(name, REFERENCE, *shortcuts):
+        with no_shortcuts(name, REFERENCE, *forbids):
             actual = run_case(implementation, case)
         compare(case, actual, expected)
         print(success)
@@ -316,6 +321,22 @@ def compare_regression_case(case: Case, actual: Outputs, expected: Outputs) -> N
 
 _REGRESSION_SELF_CHECK = {**_regression_case(0, 2, 3, 20), "noiseless": True}
 
+# The notebook's setup imports: all a solution cell may rely on besides its own cell and the
+# earlier exercises' (a layout test keeps this equal to the notebook's setup cells).
+SETUP = (
+    "import importlib",
+    "import sys",
+    "import math",
+    "import numpy as np",
+    "import torch",
+    "from torch import nn",
+    "from helpers.data import hierarchical_data",
+    "from helpers.deep_linear.checks import EXERCISES",
+    "from helpers.deep_linear.network import LinearNet, train",
+    "from helpers.device import set_device, set_seed",
+    "from helpers.deep_linear import checks",
+)
+
 EXERCISES = Registry(
     ASSIGNMENT,
     Exercise(
@@ -327,14 +348,14 @@ EXERCISES = Registry(
             {"seed": 0, "sizes": [400, 100, 50], "gamma": 2.0},
             run_initializer_case,
             compare_initializer_case,
-            INITIALIZER_SHORTCUTS,
+            INITIALIZER_FORBIDS,
             "Looks good: every layer was redrawn in place from a normal distribution with "
             "mean 0 and standard deviation gamma / sqrt(n_in + n_out).",
         ),
         draw_cases=draw_initializer_cases,
         run_case=run_initializer_case,
         compare=compare_initializer_case,
-        shortcuts=INITIALIZER_SHORTCUTS,
+        forbids=INITIALIZER_FORBIDS,
     ),
     Exercise(
         name="ex_net_svd",
@@ -345,14 +366,14 @@ EXERCISES = Registry(
             {"seed": 1, "sizes": [3, 4, 5]},
             run_svd_case,
             compare_svd_case,
-            SVD_SHORTCUTS,
+            SVD_FORBIDS,
             "Looks good: U and V have orthonormal columns, S is sorted, and U diag(S) V^T is "
             "the total map of a 3 -> 4 -> 5 network.",
         ),
         draw_cases=draw_svd_cases,
         run_case=run_svd_case,
         compare=compare_svd_case,
-        shortcuts=SVD_SHORTCUTS,
+        forbids=SVD_FORBIDS,
     ),
     Exercise(
         name="saxe_half_time",
@@ -403,5 +424,6 @@ EXERCISES = Registry(
         run_case=run_regression_case,
         compare=compare_regression_case,
     ),
+    setup=SETUP,
 )
 self_check, hidden_check = EXERCISES.self_check, EXERCISES.hidden_check

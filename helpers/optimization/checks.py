@@ -35,6 +35,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from helpers.capabilities import OPTIMIZER_STEP, ready_made
 from helpers.checking import compare_outputs, no_shortcuts
 from helpers.exercise import Case, Exercise, Outputs, Registry, as_tensors
 from helpers.optimization import ASSIGNMENT
@@ -42,7 +43,7 @@ from helpers.optimization.rules import InitState, InPlaceRule, State, format_set
 
 REFERENCE = "helpers.optimization.reference"
 # torch's ready-made optimizers do what the update-rule exercises ask the student to write.
-UPDATE_SHORTCUTS = ("torch.optim",)
+UPDATE_FORBIDS = (OPTIMIZER_STEP,)
 # Shapes of the raw parameter tensors of the "tensors" problem: non-square, 1-D and 3-D.
 PARAMETER_SHAPES = ((3, 5), (4,), (2, 3, 2))
 # Rounding differences between correct ways of writing an update (in place, ``.data``,
@@ -239,7 +240,7 @@ class UpdateRuleCheck:
             "operations": OPERATIONS,
         }
         expected = as_tensors(self.run_case(reference, case))
-        with no_shortcuts(self.name, REFERENCE, *UPDATE_SHORTCUTS):
+        with no_shortcuts(self.name, REFERENCE, *UPDATE_FORBIDS):
             outputs = self.run_case(implementation, case)
         setting = format_setting(case["hyperparameters"])
         state = "".join(f" and a non-zero {state_name}" for state_name in self.state_names)
@@ -263,7 +264,7 @@ class UpdateRuleCheck:
             draw_cases=self.draw_cases,
             run_case=self.run_case,
             compare=self.compare,
-            shortcuts=UPDATE_SHORTCUTS,
+            forbids=UPDATE_FORBIDS,
         )
 
 
@@ -522,6 +523,24 @@ def self_check_sample_minibatch(implementation: Any, reference: Any) -> None:
     )
 
 
+# The notebook's setup imports: all a solution cell may rely on besides its own cell and the
+# earlier exercises' (a layout test keeps this equal to the notebook's setup cells).
+SETUP = (
+    "import importlib",
+    "import sys",
+    "import torch",
+    "import torch.nn.functional as F",
+    "from helpers.data import load_mnist",
+    "from helpers.device import set_device, set_seed",
+    "from helpers.models import MLP, parameter_count",
+    "from helpers.optimization.checks import EXERCISES",
+    "from helpers.optimization.landscape import LossSlice, Quadratic, curvature_at, newton_optimum",
+    "from helpers.optimization.rules import gradient_descent",
+    "from helpers.optimization import checks",
+    "from helpers.training import evaluate, load_benchmark, make_loader, plot_training_curves, "
+    "split_validation, train_model",
+)
+
 EXERCISES = Registry(
     ASSIGNMENT,
     GRADIENT_UPDATE.exercise(points=2),
@@ -535,7 +554,9 @@ EXERCISES = Registry(
         run_case=run_hyperparameter_case,
         compare=compare_hyperparameter_case,
         # The landscape helper's Curvature computes exactly these four numbers.
-        shortcuts=("helpers.optimization.landscape:Curvature",),
+        forbids=(
+            ready_made("the course's curvature helper", "helpers.optimization.landscape:Curvature"),
+        ),
     ),
     Exercise(
         name="sample_minibatch",
@@ -547,5 +568,6 @@ EXERCISES = Registry(
         compare=compare_minibatch_case,
     ),
     RMSPROP_UPDATE.exercise(points=3),
+    setup=SETUP,
 )
 self_check, hidden_check = EXERCISES.self_check, EXERCISES.hidden_check

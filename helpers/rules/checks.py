@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from helpers.capabilities import OPTIMIZER_STEP
 from helpers.checking import assert_close, compare_outputs, no_shortcuts
 from helpers.exercise import Exercise, Registry
 from helpers.rules import ASSIGNMENT
@@ -276,9 +277,26 @@ def _exercise(name: str, points: int, draw: Callable, state_tensors: Callable) -
         draw_cases=draw,
         run_case=_run(state_tensors),
         compare=make_compare(name),
-        shortcuts=("torch.optim",),
+        forbids=(OPTIMIZER_STEP,),
     )
 
+
+# The notebook's setup imports: all a solution cell may rely on besides its own cell and the
+# earlier exercises' (a layout test keeps this equal to the notebook's setup cells).
+SETUP = (
+    "import importlib",
+    "import sys",
+    "import inspect",
+    "import torch",
+    "from torch import nn",
+    "from helpers.device import set_device, set_seed",
+    "from helpers.rules.affine import Affine, affine_data, fit, mse_distance",
+    "from helpers.rules.checks import EXERCISES",
+    "from helpers.rules.protocol import ClipNorm, Descent, Momentum, Rule, WeightDecay, adjust,"
+    " chain, freeze, gradients, setup, thaw, update, update_",
+    "from helpers.rules.schedules import cosine_decay, warmup",
+    "from helpers.rules import checks",
+)
 
 EXERCISES = Registry(
     ASSIGNMENT,
@@ -286,5 +304,6 @@ EXERCISES = Registry(
     _exercise("Adagrad", 2, draw_adagrad_cases, _square_sum),
     _exercise("Adam", 3, draw_adam_cases, _moments),
     _exercise("AdamW", 3, draw_adamw_cases, _moments),
+    setup=SETUP,
 )
 self_check, hidden_check = EXERCISES.self_check, EXERCISES.hidden_check
