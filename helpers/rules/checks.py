@@ -130,6 +130,25 @@ LAYOUTS = {
 }
 
 
+TORCH_BUFFER = (
+    "Your state is torch's momentum buffer b = v / lr (b <- beta b + grad), not the velocity: "
+    "store v = lr b, which follows v <- beta v + lr grad, and step by beta v_new + lr grad."
+)
+
+
+def _stores_torchs_buffer(case: Case, actual: dict, expected: dict) -> bool:
+    """Whether every velocity a Nesterov rule stored is torch's buffer ``v / lr`` (what
+    ``torch.optim.SGD`` keeps as ``momentum_buffer``) instead of the velocity ``v``."""
+    keys = [key for key in expected if key.startswith("velocity of ")]
+    lr = case["hyper"]["lr"]
+    try:
+        for key in keys:
+            assert_close(actual[key], expected[key] / lr, key, size=case["operations"])
+    except (AssertionError, KeyError):
+        return False
+    return bool(keys)
+
+
 def _describe_case(case: Case) -> str:
     settings = ", ".join(f"{key}={value:.3g}" for key, value in case["hyper"].items())
     return f"({settings}, {case['steps']} steps)"
@@ -155,9 +174,10 @@ def make_compare(exercise: str) -> Callable[[Case, dict, dict], None]:
                     size=case["operations"],
                 )
         except AssertionError as error:
-            raise AssertionError(
-                f"`{exercise}` {_describe_case(case)}: {error} {HINTS[exercise]}"
-            ) from None
+            hint = HINTS[exercise]
+            if exercise == "Nesterov" and _stores_torchs_buffer(case, actual, expected):
+                hint = TORCH_BUFFER
+            raise AssertionError(f"`{exercise}` {_describe_case(case)}: {error} {hint}") from None
 
     return compare
 
