@@ -229,3 +229,15 @@ def test_each_test_functions_hand_written_gradient_matches_autograd(name):
               * 6 - 3).requires_grad_(True)
     (expected,) = torch.autograd.grad(test.function(points).sum(), points)
     torch.testing.assert_close(test.gradient(points.detach()), expected)
+
+
+def test_the_demo_names_each_rule_that_diverged_and_says_nothing_of_the_others():
+    rules = demos.default_rules(REFERENCE, lr_plain=0.01, lr_adaptive=0.1, beta=0.9)
+    results = demos.compare_rules("Rosenbrock", rules, 300)
+    sentences = {name: demos.divergence_sentence(name, losses) for name, (_, losses) in
+                 results.items()}
+    step = demos.path_diverged_at(results["Descent"][1])
+    assert sentences["Descent"] == (
+        f"Descent diverged at step {step}: its learning rate is too large here."
+    )
+    assert sentences["Adam"] is None

@@ -500,9 +500,9 @@ print("gradcheck in float32:", passed)
 # Two per parameter, $2P$ evaluations of the whole loss. A backward pass (reverse-mode
 # automatic differentiation) gives all $P$ partial derivatives for a small constant multiple of
 # the cost of one evaluation, whatever $P$ is: typically 2 to 3 evaluations in all, forward
-# pass included (each matrix product of the forward pass costs two products of the same size
-# going backwards, one for the weights' gradient and one for the input's), and never more than
-# about 5 (Griewank and Walther, *Evaluating Derivatives*, 2008). With millions of parameters
+# pass included (going backwards, each matrix product of the forward pass costs one product of
+# the same size for its weights' gradient and one more for its input's, which the first layer
+# skips), and never more than about 5 (Griewank and Walther, *Evaluating Derivatives*, 2008). With millions of parameters
 # finite differences are useless for training; they are a debugging tool, used on small inputs.
 # </details>
 
