@@ -117,10 +117,10 @@ HINTS = {
     "looks ahead along the *new* velocity.",
     "Adagrad": "Check that the squared gradients are summed (not averaged) into the state and "
     "that epsilon is added after the square root.",
-    "Adam": "Check both moment updates, the bias correction (t counts steps from 1) and that "
-    "epsilon is added after the square root of the bias-corrected v.",
+    "Adam": "Check both moment updates, the bias correction (t is 0 before the first step, "
+    "which uses t = 1) and that epsilon is added after the square root of the bias-corrected v.",
     "AdamW": "Check that the weight decay stays out of the moments (it is not added to the "
-    "gradient) and is scaled by lr, and the bias correction of Adam.",
+    "gradient) and is scaled by lr (PyTorch's convention), and the bias correction of Adam.",
 }
 LAYOUTS = {
     "Nesterov": "the state should be the velocity tensor",

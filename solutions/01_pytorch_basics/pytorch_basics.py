@@ -502,8 +502,9 @@ print("gradcheck in float32:", passed)
 # the cost of one evaluation, whatever $P$ is: typically 2 to 3 evaluations in all, forward
 # pass included (going backwards, each matrix product of the forward pass costs one product of
 # the same size for its weights' gradient and one more for its input's, which the first layer
-# skips), and never more than about 5 (Griewank and Walther, *Evaluating Derivatives*, 2008). With millions of parameters
-# finite differences are useless for training; they are a debugging tool, used on small inputs.
+# skips), and never more than about 5 (Griewank and Walther, *Evaluating Derivatives*, 2008).
+# With millions of parameters finite differences are useless for training; they are a
+# debugging tool, used on small inputs.
 # </details>
 
 # %% [markdown]

@@ -398,8 +398,8 @@ print("after 200 thawed epochs, b moved:", not torch.equal(frozen_model.b, b_bef
 # $$
 #
 # which is the step above. So the parameters this rule (and PyTorch) stores are the classical
-# method's look-ahead points, with the same velocities; only the gradient's evaluation point
-# has been renamed.
+# method's look-ahead points, and its velocities are the classical ones: the two forms take
+# the same steps under different names.
 #
 # The state is the velocity $v$: a tensor shaped like the parameter, zeros at first. This is
 # `torch.optim.SGD(params, lr, momentum=beta, nesterov=True)`, with one difference in what is
@@ -455,9 +455,10 @@ checks.hidden_check("Nesterov", Nesterov)
 # $\epsilon = 10^{-10}$, the first step is $0.9999\,\eta$ with $\epsilon$ after the root and about
 # $0.1\,\eta$ with it inside. Notebook 03's `rmsprop_update` puts $\epsilon$ inside
 # ($\sqrt{v + \epsilon}$, as optax does by default), `torch.optim.RMSprop` after the root; the
-# two agree wherever $\sqrt{v}$ is well above $\sqrt{\epsilon}$. Because $s$ only grows, Adagrad's steps
-# shrink like $1/\sqrt{t}$, good for convex problems and sparse features, often too cautious for
-# deep networks.
+# two agree wherever $\sqrt{v}$ is well above $\sqrt{\epsilon}$.
+#
+# Because $s$ only grows, Adagrad's steps shrink like $1/\sqrt{t}$, good for convex problems and
+# sparse features, often too cautious for deep networks.
 
 # %% nbgrader={"grade": false, "grade_id": "Adagrad", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Adagrad(Rule):
