@@ -210,9 +210,16 @@ def compare_outputs(
 ) -> None:
     """Compare every named output of an implementation with the reference's outputs.
 
-    Keys are readable descriptions ("parameter 0 after call 2 (lr=0.1)"), used in the message.
+    Keys are readable descriptions ("parameter 0 after call 2 (lr=0.1)"), used in the message
+    as the start of a sentence. A key that starts with a word is capitalised ("Parameter 0
+    ..."); one that starts with a code name keeps the name's spelling ("gd_step for ...",
+    "b after step 1"): a first word is taken for a name unless it is two or more lowercase
+    letters.
     """
     for what, value in expected.items():
+        first_word = what.split(" ", 1)[0]
+        is_word = len(first_word) > 1 and first_word.isalpha() and first_word.islower()
+        start = what[0].upper() + what[1:] if is_word else what
         if what not in actual:
-            raise AssertionError(f"{what} is missing from the result.")
-        assert_close(actual[what], value, what[0].upper() + what[1:], size=size)
+            raise AssertionError(f"{start} is missing from the result.")
+        assert_close(actual[what], value, start, size=size)

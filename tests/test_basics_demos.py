@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -65,3 +67,52 @@ def test_legendre_lookup_applies_the_reference_function_while_the_class_is_missi
     x = torch.linspace(-1, 1, 5, dtype=torch.float64)
     assert torch.equal(apply(x), reference.LegendrePolynomial3.apply(x))
     assert "not done yet" in capsys.readouterr().out
+
+
+# The sentence under the figure, for every outcome ----------------------------------------
+
+
+def _never_clearing_fit():
+    """The realistic wrong ``fit_polynomial`` that never clears the gradients."""
+    import nbformat
+    import variants_basics
+
+    from helpers.solution_cells import load_solution
+    from instructor.notebook import REPO_ROOT, setup_imports
+
+    notebook = nbformat.read(REPO_ROOT / "solutions/01_pytorch_basics/pytorch_basics.ipynb", 4)
+    source = variants_basics.WRONG["fit_polynomial"]["never_clears_gradients"]
+    return load_solution("fit_polynomial", [source], setup_imports(notebook))
+
+
+def test_lr_demo_says_a_run_above_the_limit_diverged_and_where():
+    limit = largest_stable_lr(sine_data()[0])
+    run = demos.lr_run(reference.fit_polynomial, lr=1.04 * limit, steps=300)
+    assert demos.lr_run_sentence(run) == (
+        f"Training diverged at step {run.diverged_at}: lr {1.04 * limit:.2e} is above the "
+        f"stability limit {limit:.2e}."
+    )
+
+
+def test_lr_demo_says_nothing_under_a_run_below_the_limit_that_converged(default_run):
+    assert demos.lr_run_sentence(default_run) is None
+
+
+def test_lr_demo_does_not_blame_the_rate_when_a_run_below_the_limit_diverges():
+    limit = largest_stable_lr(sine_data()[0])
+    run = demos.lr_run(_never_clearing_fit(), lr=0.5 * limit, steps=300)
+    assert run.diverged_at is not None
+    sentence = demos.lr_run_sentence(run)
+    assert sentence.startswith(f"Training diverged at step {run.diverged_at} although lr ")
+    assert "below the stability limit" in sentence and sentence.endswith("in every step.")
+
+
+def test_lr_demo_says_a_run_above_the_limit_has_not_blown_up_yet_when_it_has_not(default_run):
+    """At the notebook's start a run above the limit blows up at once; a run whose loss has
+    not yet risen is still told that it will."""
+    limit = default_run.largest_stable_lr
+    run = dataclasses.replace(default_run, lr=1.01 * limit, steps=10)
+    assert demos.lr_run_sentence(run) == (
+        f"lr {1.01 * limit:.2e} is above the stability limit {limit:.2e}, but in 10 steps the "
+        "loss has not yet risen above its start: run more steps to see it blow up."
+    )

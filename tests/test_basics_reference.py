@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -115,6 +117,106 @@ def test_legendre_to_cubic_expands_the_legendre_model_exactly():
     legendre = a + b * reference.LegendrePolynomial3.apply(c + d * x)
     a3, b3, c3, d3 = legendre_to_cubic(a, b, c, d)
     torch.testing.assert_close(legendre, a3 + b3 * x + c3 * x**2 + d3 * x**3)
+
+
+def _as_legendre(p0: float, p1: float, p2: float, p3: float) -> tuple[float, ...] | None:
+    """(a, b, c, d) with a + b P3(c + d x) equal to the cubic, or None if there is none.
+
+    Around its inflection point x0 the cubic is p3 (x - x0)^3 + k (x - x0) + q(x0), and
+    b P3(d (x - x0)) has k / p3 = -3 / (5 d^2) < 0: possible exactly when p2^2 > 3 p1 p3.
+    """
+    x0 = -p2 / (3 * p3)
+    k = p1 - p2**2 / (3 * p3)
+    if k / p3 >= 0:
+        return None
+    d = math.sqrt(-3 * p3 / (5 * k))
+    return p0 + p1 * x0 + p2 * x0**2 + p3 * x0**3, -2 * k / (3 * d), -d * x0, d
+
+
+def test_a_cubic_is_a_legendre_model_exactly_when_it_has_a_local_maximum_and_minimum():
+    """Section 5: "not every cubic can be written this way"; "exactly the constants and the
+    cubics with a local maximum and a local minimum"."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        cubic = rng.standard_normal(4)
+        has_two_extrema = cubic[2] ** 2 > 3 * cubic[1] * cubic[3]  # p'(x) has two real roots
+        legendre = _as_legendre(*cubic)
+        assert (legendre is not None) == has_two_extrema
+        if legendre is not None:
+            np.testing.assert_allclose(legendre_to_cubic(*legendre), cubic, atol=1e-9)
+    assert _as_legendre(0.0, 1.0, 0.0, 1.0) is None  # x + x^3
+    for b, d in rng.standard_normal((50, 2)):  # c = 0: x and x^3 have opposite signs
+        _, linear, _, cubic_term = legendre_to_cubic(0.0, b, 0.0, d)
+        assert linear * cubic_term < 0
+
+
+def test_the_best_cubic_of_the_data_is_a_legendre_model_with_d_0_256_and_b_minus_2_23():
+    """Section 5: "0.857 x - 0.093 x^3 ... a = c = 0, d about 0.256, b about -2.23"."""
+    best, _ = least_squares(*sine_data_numpy())
+    a, b, c, d = _as_legendre(*best)
+    assert abs(a) < 1e-8 and abs(c) < 1e-8
+    assert round(d, 3) == 0.256 and round(b, 2) == -2.23
+
+
+def test_the_notebooks_legendre_fit_lands_on_the_best_cubic():
+    """Section 5: "the Legendre model lands on the same coefficients as the plain cubic"
+    (5,000 steps of 5e-6 from (0, -1, 0, 0.3), as in the notebook)."""
+    x, y = sine_data()
+    best, best_loss = least_squares(x, y)
+    coefficients = [torch.tensor(v, requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3)]
+    a, b, c, d = coefficients
+    for _ in range(5000):
+        loss = ((a + b * reference.LegendrePolynomial3.apply(c + d * x) - y) ** 2).sum()
+        loss.backward()
+        with torch.no_grad():
+            for w in coefficients:
+                w -= 5e-6 * w.grad
+                w.grad = None
+    np.testing.assert_allclose(legendre_to_cubic(*(w.item() for w in coefficients)), best,
+                               atol=1e-3)
+    assert loss.item() - best_loss < 1e-3
+    assert round(d.item(), 3) == 0.256 and round(b.item(), 2) == -2.23
+
+
+def test_accumulated_chunk_gradients_are_the_batch_gradient_for_a_sum_and_k_times_it_for_a_mean():
+    """Think! 3: with a mean loss, divide each of the k chunks' losses by k."""
+    x, y = sine_data(dtype=torch.float64)
+    chunks = 4
+
+    def accumulated(reduction: str, divide_by: float) -> torch.Tensor:
+        model = Polynomial3(initial_coefficients(2021)).double()
+        loss_fn = torch.nn.MSELoss(reduction=reduction)
+        for x_chunk, y_chunk in zip(x.chunk(chunks), y.chunk(chunks)):
+            (loss_fn(model(x_chunk), y_chunk) / divide_by).backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    def whole(reduction: str) -> torch.Tensor:
+        model = Polynomial3(initial_coefficients(2021)).double()
+        torch.nn.MSELoss(reduction=reduction)(model(x), y).backward()
+        return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    torch.testing.assert_close(accumulated("sum", 1), whole("sum"))
+    torch.testing.assert_close(accumulated("mean", 1), chunks * whole("mean"))
+    torch.testing.assert_close(accumulated("mean", chunks), whole("mean"))
+
+
+def test_a_backward_pass_costs_about_two_forward_passes_so_a_gradient_two_to_three():
+    """Think! 4: "typically 2 to 3 evaluations in all, forward pass included (each matrix
+    product costs two products of the same size going backwards)", counted in floating-point
+    operations of a network of matrix products."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from helpers.models import MLP
+
+    for in_dim, hidden_dims in ((784, (256, 128)), (16, (256, 256, 256))):
+        model = MLP(in_dim=in_dim, out_dim=10, hidden_dims=hidden_dims)
+        inputs, targets = torch.randn(64, in_dim), torch.randint(0, 10, (64,))
+        with FlopCounterMode(display=False) as forward:
+            loss = torch.nn.functional.nll_loss(model(inputs), targets)
+        with FlopCounterMode(display=False) as backward:
+            loss.backward()
+        ratio = backward.get_total_flops() / forward.get_total_flops()
+        assert 1 <= ratio <= 2 and 2 <= 1 + ratio <= 3, (in_dim, hidden_dims)
 
 
 def test_dynamic_polynomial_uses_all_three_degrees_and_repeats_when_seeded():

@@ -113,8 +113,26 @@ def test_assert_close_compares_numpy_and_torch_values():
 
 
 def test_compare_outputs_names_a_missing_output():
-    with pytest.raises(AssertionError, match="velocity is missing"):
+    with pytest.raises(AssertionError, match="Velocity is missing"):
         compare_outputs({}, {"velocity": torch.zeros(2)})
+
+
+@pytest.mark.parametrize(
+    ("key", "start"),
+    [
+        ("gd_step for eigenvalues [3.53, 0.929]", "gd_step for eigenvalues"),
+        ("grad_a", "grad_a is"),
+        ("b after step 1", "b after step 1"),
+        ("P3 of the input", "P3 of the input"),
+        ("velocity of W after step 1", "Velocity of W after step 1"),
+        ("the first layer's weight", "The first layer's weight"),
+    ],
+)
+def test_compare_outputs_capitalises_a_first_word_but_never_a_code_name(key, start):
+    for actual in ({key: torch.ones(2)}, {}):  # a wrong value, then a missing one
+        with pytest.raises(AssertionError) as raised:
+            compare_outputs(actual, {key: torch.zeros(2)})
+        assert str(raised.value).startswith(start)
 
 
 def test_resolve_finds_modules_and_attributes_by_dotted_name():

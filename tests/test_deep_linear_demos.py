@@ -230,3 +230,20 @@ def test_saxe_demo_prints_the_students_half_times_and_whose_code_ran(data, shown
     printed = capsys.readouterr().out
     assert "saxe_half_time:" in printed
     assert "`saxe_half_time` is not done yet: this run used the reference" in printed
+
+
+@pytest.mark.parametrize(
+    ("simulated", "predicted", "expected"),
+    [
+        ([11, 22], [10, 20], "the simulation lags behind the closed form by 10% on average"),
+        ([9, 18], [10, 20], "the simulation runs ahead of the closed form by 10% on average"),
+        ([10, 20], [10, 20], "the simulation and the closed form agree to within half a percent"),
+        ([-1, 20], [10, 20], "the lag cannot be measured: not every mode rose"),
+        ([10, 20], [0, 20], "the lag cannot be measured: not every mode rose"),
+    ],
+)
+def test_saxe_demo_says_behind_ahead_level_or_not_measurable(simulated, predicted, expected):
+    simulated, predicted = np.array(simulated), np.array(predicted)
+    lag = float(np.mean(simulated / np.where(predicted > 0, predicted, 1) - 1))
+    sentence = demos.lag_sentence(simulated, predicted, lag)
+    assert sentence.startswith(expected) and "-" not in sentence  # never "by -5%"

@@ -249,3 +249,110 @@ def test_iterations_to_reach_counts_from_when_a_run_stays_within_the_tolerance()
 
 def test_convex_and_nonconvex_picture_draws():
     plt.close(demos.plot_convex_vs_nonconvex())
+
+
+# --------------------------------------------------------------------------------------
+# The sentences the demos print, for every outcome
+# --------------------------------------------------------------------------------------
+
+
+def _reads_as_a_sentence(sentence: str, name: str) -> None:
+    assert sentence.startswith(name) and sentence.endswith(".")
+    assert "  " not in sentence and "after not" not in sentence and ": :" not in sentence
+
+
+@pytest.fixture(scope="module")
+def bowl_runs():
+    """The momentum demo on the notebook's bowl (300 steps, beta 0.9): at its default lr 0.1
+    neither method settles, at lr 1 momentum settles and gradient descent does not, at lr 30
+    both diverge."""
+    from helpers.optimization.landscape import Quadratic
+
+    bowl = Quadratic(condition_number=100.0)
+    optimum = newton_optimum(bowl)
+    runs = {
+        lr: demos.momentum_vs_gd(bowl, gradient_update, momentum_update, lr=lr)
+        for lr in (0.1, 1.0, 30.0)
+    }
+    return optimum, runs
+
+
+def test_momentum_demo_says_in_english_that_a_run_has_not_settled_at_its_defaults(bowl_runs):
+    optimum, runs = bowl_runs
+    for name, path in runs[0.1].items():
+        sentence = demos.slice_run_sentence(name, path, optimum, 0.1)
+        assert sentence == (
+            f"{name} has not settled within 1e-2 of the optimum in both coordinates "
+            "after 300 steps."
+        )
+        _reads_as_a_sentence(sentence, name)
+
+
+def test_momentum_demo_says_from_which_iteration_a_run_stays_near_the_optimum(bowl_runs):
+    optimum, runs = bowl_runs
+    path = runs[1.0]["Momentum"]
+    reached = demos.iterations_to_reach(path, optimum)
+    assert 0 < reached < 300
+    sentence = demos.slice_run_sentence("Momentum", path, optimum, 1.0)
+    assert sentence == (
+        f"Momentum is within 1e-2 of the optimum in both coordinates from iteration {reached} on."
+    )
+    _reads_as_a_sentence(sentence, "Momentum")
+    slow = demos.slice_run_sentence("Gradient descent", runs[1.0]["Gradient descent"], optimum, 1)
+    assert slow.startswith("Gradient descent has not settled")
+
+
+def test_momentum_demo_names_the_step_where_a_run_diverged(bowl_runs):
+    optimum, runs = bowl_runs
+    for name, path in runs[30.0].items():
+        sentence = demos.slice_run_sentence(name, path, optimum, 30.0)
+        step = demos.path_diverged_at(path)
+        assert sentence == f"{name} diverged at step {step}: lr 30 is too large here."
+        _reads_as_a_sentence(sentence, name)
+
+
+def test_momentum_demo_says_when_a_run_starts_at_the_optimum():
+    path = np.zeros((11, 3))
+    sentence = demos.slice_run_sentence("Momentum", path, np.zeros(2), 0.1)
+    assert sentence == "Momentum starts within 1e-2 of the optimum in both coordinates."
+
+
+@pytest.mark.parametrize(
+    ("diverging", "expected"),
+    [
+        ((), None),
+        ((3,), "1 of 4 copies diverged, at step 3: lr 0.5 is too large."),
+        ((5, 2), "2 of 4 copies diverged, the first at step 2: lr 0.5 is too large."),
+        ((4, 2, 3, 6), "All 4 copies diverged, the first at step 2: lr 0.5 is too large."),
+    ],
+)
+def test_overparameterization_demo_says_how_many_copies_diverged(diverging, expected):
+    runs = np.ones((4, 8))
+    for copy_index, step in enumerate(diverging):
+        runs[copy_index, step:] = np.inf
+    assert demos.overparameterization_sentence(runs, 0.5) == expected
+
+
+def test_minibatch_and_optimizer_demos_name_the_run_that_diverged():
+    for name in ("Batch size 20", "SGD", demos.ADAM):
+        sentence = demos.diverged_sentence(name, 7, 0.25)
+        assert sentence == f"{name} diverged at step 7: lr 0.25 is too large here."
+        _reads_as_a_sentence(sentence, name)
+
+
+def test_momentum_widget_prints_one_sentence_per_method(monkeypatch, bowl_runs, capsys):
+    from helpers.optimization.landscape import Quadratic
+
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    bowl = Quadratic(condition_number=100.0)
+    optimum = newton_optimum(bowl)
+    code = fallbacks()
+    box = demos.momentum_widget(
+        bowl, optimum, curvature_at(bowl, optimum).eigenvalues, code["gradient_update"],
+        code["momentum_update"], code["momentum_hyperparameters"],
+    )
+    printed = [output for output in box.children[2].outputs if output.get("name") == "stdout"]
+    text = "".join(output["text"] for output in printed) + capsys.readouterr().out
+    _, runs = bowl_runs
+    for name, path in runs[0.1].items():
+        assert demos.slice_run_sentence(name, path, optimum, 0.1) in text

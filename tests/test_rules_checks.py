@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.rules import checks
 from helpers.rules.checks import EXERCISES, draw_adam_cases
 from helpers.solution_cells import load_solution
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
@@ -118,6 +119,41 @@ def test_a_state_with_another_layout_is_reported_as_missing_with_the_expected_la
     rule = load_solution("Adam", [DICT_STATE_ADAM], PRELUDE)
     with pytest.raises(AssertionError, match=r"missing: the state should be a tuple \(m, v, t\)"):
         EXERCISES["Adam"].run_hidden_check(rule, seed=0)
+
+
+def _nesterov_variant(label: str):
+    import variants_rules
+
+    return load_solution("Nesterov", [variants_rules.WRONG["Nesterov"][label]], PRELUDE)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_nesterov_state_stored_as_torchs_buffer_is_told_it_is_the_buffer_not_the_velocity(
+    seed,
+):
+    rule = _nesterov_variant("stores_torchs_buffer_instead_of_the_velocity")
+    with pytest.raises(AssertionError) as raised:
+        EXERCISES["Nesterov"].run_hidden_check(rule, seed=seed)
+    message = str(raised.value)
+    assert message.startswith("`Nesterov` (lr=") and ": Velocity of W after step 1 " in message
+    assert message.endswith(checks.TORCH_BUFFER)
+    assert checks.HINTS["Nesterov"] not in message
+
+
+def test_the_self_check_tells_a_nesterov_state_stored_as_torchs_buffer_the_same():
+    rule = _nesterov_variant("stores_torchs_buffer_instead_of_the_velocity")
+    with pytest.raises(AssertionError, match="torch's momentum buffer b = v / lr"):
+        EXERCISES.self_check("Nesterov", rule)
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["heavy_ball_without_look_ahead", "velocity_not_carried_forward", "dampened_velocity"],
+)
+def test_other_wrong_nesterov_rules_get_the_general_hint_not_the_buffers(label):
+    with pytest.raises(AssertionError) as raised:
+        EXERCISES["Nesterov"].run_hidden_check(_nesterov_variant(label), seed=0)
+    assert str(raised.value).endswith(checks.HINTS["Nesterov"])
 
 
 def test_the_reference_itself_counts_as_a_shortcut():

@@ -123,6 +123,29 @@ def test_section7_task3_momentum_beta_0_stalls_0_9_follows_0_99_overshoots():
     assert final[0.0] > 4 and 0.02 < final[0.9] < 0.05 and 0.1 < final[0.99] < 0.3
 
 
+def test_section7_task3_at_beta_0_99_nesterov_diverges_and_adam_whose_beta1_follows_ends_near_1_4():
+    """Task 3 (momentum family at 1e-3): "beta = 0.99 ... Nesterov diverges"; "Adam ends near
+    0.25 at beta = 0.9 and near 1.4 at 0.99" (tolerance: 0.2 to 0.3, 1.2 to 1.6)."""
+    final = {}
+    for beta in (0.9, 0.99):
+        rules = demos.default_rules(REFERENCE, lr_plain=1e-3, lr_adaptive=0.1, beta=beta)
+        assert rules["Adam"].beta1 == beta
+        results = demos.compare_rules("Rosenbrock", rules, 300)
+        final[beta] = {name: losses for name, (_, losses) in results.items()}
+    assert demos.path_diverged_at(final[0.99]["Nesterov"]) is not None
+    assert demos.path_diverged_at(final[0.9]["Nesterov"]) is None
+    assert 0.2 < final[0.9]["Adam"][-1] < 0.3 and 1.2 < final[0.99]["Adam"][-1] < 1.6
+
+
+def test_section7_task3_at_the_sliders_default_rate_the_momentum_family_diverges_on_rosenbrock():
+    """Task 3: "at the slider's default, 0.01, the whole momentum family diverges there"."""
+    for beta in (0.0, 0.9, 0.99):
+        rules = demos.default_rules(REFERENCE, lr_plain=0.01, lr_adaptive=0.1, beta=beta)
+        results = demos.compare_rules("Rosenbrock", rules, 300)
+        for name in ("Descent", "Momentum", "Nesterov"):
+            assert demos.path_diverged_at(results[name][1]) is not None, (beta, name)
+
+
 @pytest.mark.parametrize(
     ("function", "lr_plain"), [("Rosenbrock", 1e-3), ("ill-conditioned quadratic", 0.01)]
 )
@@ -187,6 +210,18 @@ def test_widget_builds_and_runs_once_outside_grading(monkeypatch):
     assert box is not None and len(box.children) == 3
 
 
+def test_the_momentum_familys_rate_slider_runs_from_1e_4_to_0_1_in_tenths_of_a_decade_from_0_01(
+    monkeypatch,
+):
+    """Task 1 and 3 quote slider values (0.0251, 0.0316, ..., the default 0.01), and
+    ``test_rules_claims.SLIDER`` lists them: the slider must be that one."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    controls = {c.description: c for c in demos.rules_widget({}).children[0].children}
+    slider = controls["lr (Descent, momentum)"]
+    assert (slider.base, slider.min, slider.max, slider.step) == (10, -4, -1, 0.1)
+    assert slider.value == pytest.approx(0.01)
+
+
 @pytest.mark.parametrize("name", list(demos.FUNCTIONS))
 def test_each_test_functions_hand_written_gradient_matches_autograd(name):
     test = demos.FUNCTIONS[name]
@@ -194,3 +229,15 @@ def test_each_test_functions_hand_written_gradient_matches_autograd(name):
               * 6 - 3).requires_grad_(True)
     (expected,) = torch.autograd.grad(test.function(points).sum(), points)
     torch.testing.assert_close(test.gradient(points.detach()), expected)
+
+
+def test_the_demo_names_each_rule_that_diverged_and_says_nothing_of_the_others():
+    rules = demos.default_rules(REFERENCE, lr_plain=0.01, lr_adaptive=0.1, beta=0.9)
+    results = demos.compare_rules("Rosenbrock", rules, 300)
+    sentences = {name: demos.divergence_sentence(name, losses) for name, (_, losses) in
+                 results.items()}
+    step = demos.path_diverged_at(results["Descent"][1])
+    assert sentences["Descent"] == (
+        f"Descent diverged at step {step}: its learning rate is too large here."
+    )
+    assert sentences["Adam"] is None

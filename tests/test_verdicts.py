@@ -1,15 +1,13 @@
 """How verdicts become test-cell outcomes, and what the grader refuses to read back."""
 
 import copy
-import os
 import subprocess
 import sys
 
 import nbformat
-import pytest
 
 from instructor import verdicts
-from instructor.notebook import is_test_of, setup_imports
+from instructor.notebook import is_test_of
 from instructor.verdicts import ApplyVerdicts, Verdict, VerdictKind
 
 
@@ -34,7 +32,7 @@ def test_every_test_cell_outcome_comes_from_a_verdict_and_unknown_cells_fail(mon
         _test_cell("test_nothing_checks_me", "kernel says: passed"),
     ]
     decided = {
-        "passes": Verdict("passes", VerdictKind.PASSED, "`passes` passed every hidden check.", True),
+        "passes": Verdict("passes", VerdictKind.PASSED, "`passes` passed.", True),
         "fails": Verdict("fails", VerdictKind.FAILED, "The weights are not right.", True),
     }
     monkeypatch.setattr(verdicts.nbformat, "read", lambda *args, **kwargs: None)
@@ -69,7 +67,8 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
         _solution_cell("double", "def double(x):\n    return 2 * x\n"),
         _test_cell("test_double", "kernel says: failed"),
     ]
-    decided = {"double": Verdict("double", VerdictKind.PASSED, "`double` passed every hidden check.", True)}
+    passed = "`double` passed every hidden check."
+    decided = {"double": Verdict("double", VerdictKind.PASSED, passed, True)}
     verdicts.write_report(tmp_path / "student.json", notebook, decided)
     edited = copy.deepcopy(notebook)
     edited.cells[0].source = "def double(x):\n    return x + x\n"
@@ -134,54 +133,3 @@ def test_nbgrader_process_needs_no_torch_to_apply_verdicts():
 def test_static_scan_flags_constructs_reached_through_modules():
     source = "import builtins\ndef f(m):\n    builtins.exec('1')\n    m.__loader__.exec_module(m)\n"
     assert verdicts.flag_constructs(source) == ["builtins", "exec", "module loaders"]
-
-
-# --------------------------------------------------------------------------------------
-# One runner per submission, one fresh child per exercise
-# --------------------------------------------------------------------------------------
-
-_RIGHT_UPDATE = """\
-def gradient_update(loss, params, lr=1e-3):
-    grads = torch.autograd.grad(loss, params)
-    with torch.no_grad():
-        for p, g in zip(params, grads):
-            p -= lr * g
-"""
-
-# Hangs, prints a fake report line, and plants a folder where the next exercise's outputs go.
-_HANGING_MOMENTUM = """\
-import json
-import os
-def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
-    print(json.dumps({"exercise": 1, "outcome": "finished"}), flush=True)
-    os.makedirs("../exercise_2/source_0", exist_ok=True)
-    while True:
-        pass
-"""
-
-_SURVIVES_ITS_NEIGHBOUR = """\
-def rmsprop_update(loss, params, grad_sq, lr=1e-3, alpha=0.9, epsilon=1e-8):
-    grads = torch.autograd.grad(loss, params)
-    with torch.no_grad():
-        for p, g, v in zip(params, grads, grad_sq):
-            v.mul_(alpha).add_((1 - alpha) * g * g)
-            p -= lr * g / torch.sqrt(v + epsilon)
-"""
-
-
-@pytest.mark.e2e
-def test_one_exercise_can_neither_hang_nor_plant_its_way_into_its_neighbours_verdicts(monkeypatch):
-    monkeypatch.setattr(verdicts, "CHILD_TIMEOUT_S", 8)
-    topic = verdicts.topic_of("03_optimization")
-    release = nbformat.read(topic.release_path(verdicts.REPO_ROOT), as_version=4)
-    work = [
-        (topic.exercises["gradient_update"], [_RIGHT_UPDATE]),
-        (topic.exercises["momentum_update"], [_HANGING_MOMENTUM]),
-        (topic.exercises["rmsprop_update"], [_SURVIVES_ITS_NEIGHBOUR]),
-    ]
-    decided = verdicts.decide_all(topic.name, work, setup_imports(release))
-    right, hanging, neighbour = (judged[0] for judged in decided)
-    assert right.passed, right.message
-    assert not hanging.passed
-    assert "took longer than 8 s" in hanging.message
-    assert neighbour.passed, neighbour.message

@@ -97,6 +97,10 @@ WRONG = {
             velocity = self.beta * state - self.lr * grad
             return velocity, self.beta * velocity - self.lr * grad
         """),
+        "stores_torchs_buffer_instead_of_the_velocity": _nesterov("""
+            buffer = self.beta * state + grad
+            return buffer, self.lr * (self.beta * buffer + grad)
+        """),
         "dampened_velocity": _nesterov("""
             velocity = self.beta * state + (1 - self.beta) * self.lr * grad
             return velocity, self.beta * velocity + self.lr * grad

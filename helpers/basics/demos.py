@@ -231,6 +231,31 @@ def plot_lr_run(run: LrRun) -> Figure:
     return fig
 
 
+def lr_run_sentence(run: LrRun) -> str | None:
+    """What the learning-rate demo prints under its figure: whether training diverged, and
+    whether that agrees with the stability limit. Nothing for a run below the limit that
+    did not diverge (the title gives its final loss)."""
+    lr, limit = f"{run.lr:.2e}", f"{run.largest_stable_lr:.2e}"
+    above = run.lr > run.largest_stable_lr
+    if run.diverged_at is not None and above:
+        return (
+            f"Training diverged at step {run.diverged_at}: lr {lr} is above the stability "
+            f"limit {limit}."
+        )
+    if run.diverged_at is not None:
+        return (
+            f"Training diverged at step {run.diverged_at} although lr {lr} is below the "
+            f"stability limit {limit}, where gradient descent converges: check that the "
+            "training loop clears the gradients in every step."
+        )
+    if above:
+        return (
+            f"lr {lr} is above the stability limit {limit}, but in {run.steps} steps the loss "
+            "has not yet risen above its start: run more steps to see it blow up."
+        )
+    return None
+
+
 @demo
 def lr_widget(namespace: MutableMapping[str, Any], seed: int = 2021,
               device: torch.device | None = None) -> widgets.VBox:
@@ -247,8 +272,8 @@ def lr_widget(namespace: MutableMapping[str, Any], seed: int = 2021,
         with described_after(fit):
             result = lr_run(fit, lr, int(round(steps)), seed, device)
             show(plot_lr_run(result))
-            if result.diverged_at is not None:
-                print(f"Training diverged at step {result.diverged_at}: lr {lr:.2e} is above the "
-                      f"stability limit {result.largest_stable_lr:.2e}.")
+            sentence = lr_run_sentence(result)
+            if sentence is not None:
+                print(sentence)
 
     return run_button(controls, run)

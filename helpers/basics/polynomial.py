@@ -188,8 +188,9 @@ def coefficients_of(model: nn.Module) -> Coefficients:
 def legendre_to_cubic(a: float, b: float, c: float, d: float) -> Coefficients:
     """The cubic a' + b' x + c' x^2 + d' x^3 equal to a + b P3(c + d x), P3(u) = (5u^3 - 3u)/2.
 
-    Expanding (c + d x)^3 shows that both models describe the same set of functions, so
-    they share the least-squares optimum; only the parametrisation differs.
+    Every Legendre model is a cubic, but not every cubic is a Legendre model: only constants
+    and cubics with a local maximum and a local minimum are (x + x^3 is not). The sine data's
+    best cubic is one, so on that data both models share the least-squares optimum.
     """
     return (
         a + b * (2.5 * c**3 - 1.5 * c),

@@ -222,6 +222,21 @@ def half_time_lag(
     return simulated, theory, float(np.mean(simulated / theory - 1))
 
 
+def lag_sentence(simulated: np.ndarray, predicted: np.ndarray, lag: float) -> str:
+    """What ``saxe_demo`` prints about ``half_time_lag``'s result, for every outcome: behind,
+    ahead, level, or not measurable (a mode that never crossed half its final value)."""
+    if (np.asarray(simulated) <= 0).any() or (np.asarray(predicted) <= 0).any():
+        return (
+            "the lag cannot be measured: not every mode rose from below half its final value "
+            "to above it during the epochs run"
+        )
+    if abs(lag) < 0.005:
+        return "the simulation and the closed form agree to within half a percent on average"
+    if lag > 0:
+        return f"the simulation lags behind the closed form by {lag:.0%} on average"
+    return f"the simulation runs ahead of the closed form by {-lag:.0%} on average"
+
+
 def formula_half_times(
     theory: SaxeParameters, half_time: Callable[[float, float, float], float]
 ) -> np.ndarray:
@@ -255,7 +270,7 @@ def saxe_demo(
     if half_time is not None:
         with described_after(half_time):
             print("  saxe_half_time:", np.round(formula_half_times(theory, half_time), 1))
-    print(f"the simulation lags behind the closed form by {lag:.0%} on average")
+    print(lag_sentence(simulated, from_curves, lag))
 
 
 # --------------------------------------------------------------------------------------

@@ -296,6 +296,30 @@ def path_diverged_at(path: np.ndarray) -> int | None:
     return diverged_at(np.abs(path[:, :2]).max(axis=1), DIVERGED)
 
 
+def diverged_sentence(name: str, step: int, lr: float) -> str:
+    """The line every demo of this notebook prints for a run that blew up."""
+    return f"{name} diverged at step {step}: lr {lr:.3g} is too large here."
+
+
+def slice_run_sentence(name: str, path: np.ndarray, optimum: np.ndarray, lr: float) -> str:
+    """What the momentum demo prints for one run: diverged, settled near the optimum, or not
+    (yet) settled within the steps run."""
+    step = path_diverged_at(path)
+    if step is not None:
+        return diverged_sentence(name, step, lr)
+    reached = iterations_to_reach(path, optimum)
+    if reached < 0:
+        return (
+            f"{name} has not settled within 1e-2 of the optimum in both coordinates after "
+            f"{len(path) - 1} steps."
+        )
+    if reached == 0:
+        return f"{name} starts within 1e-2 of the optimum in both coordinates."
+    return (
+        f"{name} is within 1e-2 of the optimum in both coordinates from iteration {reached} on."
+    )
+
+
 @demo
 def momentum_widget(
     problem: LossSlice | Quadratic,
@@ -338,13 +362,7 @@ def momentum_widget(
             )
             show(plot_momentum_vs_gd(paths, optimum, grid, problem.axis_labels))
             for name, path in paths.items():
-                step = path_diverged_at(path)
-                if step is not None:
-                    print(f"{name}: diverged at step {step}: lr {lr:.3g} is too large here.")
-                    continue
-                reached = iterations_to_reach(path, optimum)
-                verdict = f"{reached} iterations" if reached >= 0 else "not within the steps shown"
-                print(f"{name}: both coordinates within 1e-2 of the optimum after {verdict}.")
+                print(slice_run_sentence(name, path, optimum, lr))
 
     output = widgets.interactive_output(draw, {"steps": steps, "lr": lr, "beta": beta})
     box = widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
@@ -455,8 +473,19 @@ def _first_divergence(runs: np.ndarray) -> int | None:
 
 
 def _diverged_copies(runs: np.ndarray) -> str:
+    """"3 of 7 copies diverged, the first at step 12" (for a title or a sentence)."""
     count = sum(loss_diverged_at(losses) is not None for losses in runs)
-    return f"diverged at step {_first_divergence(runs)} ({count} of {len(runs)} copies)"
+    if count == 1:
+        return f"1 of {len(runs)} copies diverged, at step {_first_divergence(runs)}"
+    which = f"All {count}" if count == len(runs) else f"{count} of {len(runs)}"
+    return f"{which} copies diverged, the first at step {_first_divergence(runs)}"
+
+
+def overparameterization_sentence(runs: np.ndarray, lr: float) -> str | None:
+    """What the overparameterization demo prints: nothing unless some copy diverged."""
+    if _first_divergence(runs) is None:
+        return None
+    return f"{_diverged_copies(runs)}: lr {lr:.3g} is too large."
 
 
 @demo
@@ -477,9 +506,9 @@ def overparameterization_widget(
         with described_after(gradient_update):
             result = overparameterization(inputs, targets, gradient_update, **settings)
             show(plot_overparameterization(result, settings["hidden_dims"]))
-            if _first_divergence(result["losses"]) is not None:
-                print(f"Training {_diverged_copies(result['losses'])}: lr {settings['lr']:.3g} is "
-                      "too large.")
+            sentence = overparameterization_sentence(result["losses"], settings["lr"])
+            if sentence is not None:
+                print(sentence)
 
     return run_button(controls, run)
 
@@ -661,8 +690,7 @@ def minibatch_widget(
             for (batch_size, history), lr in zip(histories.items(), rates):
                 step = loss_diverged_at(history[:, 1])
                 if step is not None:
-                    print(f"Batch size {batch_size}: diverged at step {step}: "
-                          f"lr {lr:g} is too large.")
+                    print(diverged_sentence(f"Batch size {batch_size}", step, lr))
 
     return run_button(controls, run)
 
@@ -773,6 +801,6 @@ def compare_optimizers_widget(
             for name, losses in histories.items():
                 step = loss_diverged_at(losses)
                 if step is not None:
-                    print(f"{name}: diverged at step {step}: lr {settings['lr']:.3g} is too large.")
+                    print(diverged_sentence(name, step, settings["lr"]))
 
     return run_button(controls, run)

@@ -118,10 +118,10 @@ HINTS = {
     "looks ahead along the *new* velocity.",
     "Adagrad": "Check that the squared gradients are summed (not averaged) into the state and "
     "that epsilon is added after the square root.",
-    "Adam": "Check both moment updates, the bias correction (t counts steps from 1) and that "
-    "epsilon is added after the square root of the bias-corrected v.",
+    "Adam": "Check both moment updates, the bias correction (t is 0 before the first step, "
+    "which uses t = 1) and that epsilon is added after the square root of the bias-corrected v.",
     "AdamW": "Check that the weight decay stays out of the moments (it is not added to the "
-    "gradient) and is scaled by lr, and the bias correction of Adam.",
+    "gradient) and is scaled by lr (PyTorch's convention), and the bias correction of Adam.",
 }
 LAYOUTS = {
     "Nesterov": "the state should be the velocity tensor",
@@ -129,6 +129,25 @@ LAYOUTS = {
     "Adam": "the state should be a tuple (m, v, t)",
     "AdamW": "the state should be a tuple (m, v, t)",
 }
+
+
+TORCH_BUFFER = (
+    "Your state is torch's momentum buffer b = v / lr (b <- beta b + grad), not the velocity: "
+    "store v = lr b, which follows v <- beta v + lr grad, and step by beta v_new + lr grad."
+)
+
+
+def _stores_torchs_buffer(case: Case, actual: dict, expected: dict) -> bool:
+    """Whether every velocity a Nesterov rule stored is torch's buffer ``v / lr`` (what
+    ``torch.optim.SGD`` keeps as ``momentum_buffer``) instead of the velocity ``v``."""
+    keys = [key for key in expected if key.startswith("velocity of ")]
+    lr = case["hyper"]["lr"]
+    try:
+        for key in keys:
+            assert_close(actual[key], expected[key] / lr, key, size=case["operations"])
+    except (AssertionError, KeyError):
+        return False
+    return bool(keys)
 
 
 def _describe_case(case: Case) -> str:
@@ -156,9 +175,10 @@ def make_compare(exercise: str) -> Callable[[Case, dict, dict], None]:
                     size=case["operations"],
                 )
         except AssertionError as error:
-            raise AssertionError(
-                f"`{exercise}` {_describe_case(case)}: {error} {HINTS[exercise]}"
-            ) from None
+            hint = HINTS[exercise]
+            if exercise == "Nesterov" and _stores_torchs_buffer(case, actual, expected):
+                hint = TORCH_BUFFER
+            raise AssertionError(f"`{exercise}` {_describe_case(case)}: {error} {hint}") from None
 
     return compare
 

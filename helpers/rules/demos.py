@@ -282,6 +282,14 @@ def path_diverged_at(losses: np.ndarray) -> int | None:
     return diverged_at(losses, BLOWN_UP)
 
 
+def divergence_sentence(name: str, losses: np.ndarray) -> str | None:
+    """What the demo prints under the figure for one rule: nothing unless it diverged."""
+    step = path_diverged_at(losses)
+    if step is None:
+        return None
+    return f"{name} diverged at step {step}: its learning rate is too large here."
+
+
 def plot_schedules(steps: int = 200, lr: float = 0.1) -> Figure:
     """The learning rate of every schedule of the demo, for a base rate ``lr``."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
@@ -342,8 +350,8 @@ def rules_widget(namespace: MutableMapping[str, Any]) -> widgets.VBox:
             results = compare_rules(function, rules, steps, schedule)
             show(plot_paths(function, results))
             for name, (_, losses) in results.items():
-                step = path_diverged_at(losses)
-                if step is not None:
-                    print(f"{name} diverged at step {step}: its learning rate is too large here.")
+                sentence = divergence_sentence(name, losses)
+                if sentence is not None:
+                    print(sentence)
 
     return run_button(controls, run)

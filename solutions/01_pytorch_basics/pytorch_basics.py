@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -47,6 +47,12 @@
 # right. The grader runs more tests than you see. Until you have written an exercise, the cells
 # that use it run the reference implementation from `helpers` and say so, so you can run the
 # whole notebook at any time.
+#
+# **What a solution cell may use.** A solution cell may use the notebook's setup imports, its
+# own imports, functions and classes and plain constants (numbers, strings, tuples of them)
+# defined in the same cell, and the functions and classes you wrote in earlier exercises'
+# solution cells; anything else (a variable from a demo cell, a helper in a cell you added) is
+# invisible to the grader, and the self-check tells you so.
 #
 # *Source: this notebook follows the PyTorch tutorial "Learning PyTorch with Examples" (by
 # Justin Johnson) and a walk-through of it that read training as steepest-descent fitting,
@@ -378,10 +384,16 @@ show(demos.plot_histories(
 # <details>
 # <summary>Model answer</summary>
 #
-# When a batch is too large for memory: split it into pieces, call `backward` on each piece's
-# loss, and step once; the accumulated gradient equals the gradient of the whole batch
-# ("gradient accumulation"). Accumulation also makes weight sharing work: a tensor used in
-# several places of a graph receives the sum of the gradients of all its uses (section 9).
+# When a batch is too large for memory: split it into $k$ chunks, call `backward` on each
+# chunk's loss, and step once ("gradient accumulation"). The accumulated gradient is the *sum*
+# of the chunks' gradients, so it equals the gradient of the whole batch only when the loss is
+# a sum over the examples, as in this notebook. With a mean, PyTorch's default
+# (`reduction="mean"` in its losses), each chunk's loss is a mean over its own chunk and the
+# sum of $k$ equal chunks' gradients is $k$ times the batch's: divide each chunk's loss by the
+# number of chunks $k$ before calling `backward` (for chunks of unequal sizes $n_j$, multiply
+# each chunk's mean by $n_j / N$ instead). Accumulation also makes weight sharing work: a tensor
+# used in several places of a graph receives the sum of the gradients of all its uses
+# (section 9).
 # </details>
 
 # %% [markdown]
@@ -428,7 +440,7 @@ for j, name in enumerate("abcd"):
 # shrinks: the two losses agree in more and more leading digits, and subtracting them leaves
 # only the noisy last ones. (For our cubic the loss is quadratic in the coefficients, so the
 # truncation error happens to vanish; to see both effects we use the Legendre-form loss of
-# section 5, $\sum_i ig(-P_3(d\,x_i) - y_iig)^2$, as a function of $d$ at $d = 0.3$.) The exact
+# section 5, $\sum_i \big(-P_3(d\,x_i) - y_i\big)^2$, as a function of $d$ at $d = 0.3$.) The exact
 # derivative comes from autograd in double precision.
 
 # %%
@@ -485,9 +497,14 @@ print("gradcheck in float32:", passed)
 # <details>
 # <summary>Model answer</summary>
 #
-# Two per parameter, $2P$ evaluations of the whole loss, against roughly the cost of one or two
-# evaluations for a backward pass, whatever $P$ is. With millions of parameters finite
-# differences are useless for training; they are a debugging tool, used on small inputs.
+# Two per parameter, $2P$ evaluations of the whole loss. A backward pass (reverse-mode
+# automatic differentiation) gives all $P$ partial derivatives for a small constant multiple of
+# the cost of one evaluation, whatever $P$ is: typically 2 to 3 evaluations in all, forward
+# pass included (going backwards, each matrix product of the forward pass costs one product of
+# the same size for its weights' gradient and one more for its input's, which the first layer
+# skips), and never more than about 5 (Griewank and Walther, *Evaluating Derivatives*, 2008).
+# With millions of parameters finite differences are useless for training; they are a
+# debugging tool, used on small inputs.
 # </details>
 
 # %% [markdown]
@@ -507,8 +524,15 @@ print("gradcheck in float32:", passed)
 # \hat y = a + b\, P_3(c + d\,x), \qquad P_3(u) = \tfrac{1}{2}\left(5u^3 - 3u\right),
 # $$
 #
-# where $P_3$ is the Legendre polynomial of degree 3. Expanding $(c + dx)^3$ shows that this is
-# still a cubic in $x$, only parametrised differently, so its best fit is the same.
+# where $P_3$ is the Legendre polynomial of degree 3. Expanding $(c + dx)^3$ shows that every
+# such model is a cubic in $x$. The converse is false: not every cubic can be written this way.
+# $x + x^3$ cannot: its missing $x^2$ term forces $c = 0$, and $b\,P_3(d\,x)$ always has
+# coefficients of $x$ and $x^3$ of opposite signs. (The cubics of this form are exactly the
+# constants and the cubics with a local maximum and a local minimum.) So the two models do not
+# describe the same set of functions. What holds is narrower, and enough here: *this data's*
+# best cubic, $0.857\,x - 0.093\,x^3$, has no $x^2$ term and opposite signs, so the Legendre
+# model can write it exactly ($a = c = 0$, $d \approx 0.256$, $b \approx -2.23$), and on this
+# data the best fit of both models is the same.
 #
 # For an elementwise function $u \mapsto P_3(u)$, the chain rule says that the gradient of the
 # loss with respect to each input element is
@@ -599,7 +623,9 @@ print(f"loss {history_legendre[-1]:.4f} (optimum {best_loss:.4f})")
 
 # %% [markdown]
 # Expanded back into a cubic, the Legendre model lands on the same coefficients as the plain
-# cubic: the parametrisation changes the path, not the destination.
+# cubic: on this data the parametrisation changes the path, not the destination. On data whose
+# best cubic has no local extrema (points on $x + x^3$, say) it would change the destination
+# too: the Legendre model could not reach that cubic.
 
 # %% [markdown]
 # ## Section 6: `nn`: layers and losses

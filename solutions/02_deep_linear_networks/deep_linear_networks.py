@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -43,6 +43,12 @@
 #
 # Exercises are marked **Exercise**; each is graded automatically. Demos that use your code fall
 # back to a reference implementation, with a one-line notice, until you have written it.
+#
+# **What a solution cell may use.** A solution cell may use the notebook's setup imports, its
+# own imports, functions and classes and plain constants (numbers, strings, tuples of them)
+# defined in the same cell, and the functions and classes you wrote in earlier exercises'
+# solution cells; anything else (a variable from a demo cell, a helper in a cell you added) is
+# invisible to the grader, and the self-check tells you so.
 
 # %%
 # Setup. In Colab, this installs the course (its `helpers` package and data) with pip from the
@@ -353,7 +359,7 @@ show(demos.plot_loss_and_modes(record, title="Each drop of the loss is one mode 
 # equal), and four that split the pairs into individual items.
 #
 # </details>
-# #
+#
 # ### Beyond the tutorial: the closed-form trajectory of each mode
 #
 # Saxe, McClelland and Ganguli (2014) solved the learning dynamics exactly under three

@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -43,6 +43,12 @@
 # it: it prints a friendly line when your answer is right. The grader runs more tests than you
 # see. Demos that use an exercise fall back to a reference implementation, with a one-line
 # notice, until you have written it, so you can run the whole notebook at any time.
+#
+# **What a solution cell may use.** A solution cell may use the notebook's setup imports, its
+# own imports, functions and classes and plain constants (numbers, strings, tuples of them)
+# defined in the same cell, and the functions and classes you wrote in earlier exercises'
+# solution cells; anything else (a variable from a demo cell, a helper in a cell you added) is
+# invisible to the grader, and the self-check tells you so.
 #
 # *Source: this notebook follows the Neuromatch Academy tutorial "Optimization techniques"
 # (W1D5, by Jose Gallego-Posada and Ioannis Mitliagkas), rewritten for this course.*

@@ -5,7 +5,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -45,6 +45,12 @@
 # same steps as the reference and as `torch.optim`. The grader runs more tests than you see.
 # Demos that use an exercise fall back to a reference implementation, with a one-line notice,
 # until you have written it, so you can run the whole notebook at any time.
+#
+# **What a solution cell may use.** A solution cell may use the notebook's setup imports, its
+# own imports, functions and classes and plain constants (numbers, strings, tuples of them)
+# defined in the same cell, and the functions and classes you wrote in earlier exercises'
+# solution cells; anything else (a variable from a demo cell, a helper in a cell you added) is
+# invisible to the grader, and the self-check tells you so.
 #
 # *Source: this notebook follows Satoshi Terasaki's introduction to Optimisers.jl (in Japanese,
 # for Julia), rewritten for PyTorch and extended for this course.*
@@ -150,6 +156,15 @@ print("param_groups[0] without the parameters:", hyperparameters)
 # - the **state** is a separate tree with one entry (a *leaf*) per parameter tensor, built by
 #   `setup(rule, model)`;
 # - a training step is a function, `state, model = update(state, model, grads)`.
+#
+# Two more rules of the protocol. `apply` must **not modify `param` or `grad`**: `param` is the
+# model's own tensor (or, inside `update`, its copy's) and `grad` the caller's gradient, and the
+# caller subtracts the returned step itself, so a parameter that `apply` also changed in place
+# would move twice. `apply` may change its *own state's* tensors in place, as long as it
+# returns the new state. And **step counts start at 0**: a state fresh from `init` has taken
+# no steps, so a rule that counts its steps (Adam, in section 5) stores 0 there and uses
+# $t = 1$ during its first step; a schedule (section 6) is asked for the rate of step $t = 0$
+# first.
 #
 # Here is `Momentum` from `helpers.rules.protocol`. Its `__init__` hands the hyperparameters
 # to the base class `Rule`, which makes them read-only attributes (`rule.lr` works,
@@ -351,7 +366,8 @@ print("after 200 thawed epochs, b moved:", not torch.equal(frozen_model.b, b_bef
 # describes (the checks compare it too).
 # The test cells compare your rule's trajectory, several steps on a fresh model, with the
 # reference and with the matching `torch.optim` optimizer. (Calling `torch.optim` inside your
-# rule earns nothing.)
+# rule earns nothing.) Whatever your `apply` does with its state, it must not change `param`
+# or `grad` (section 1).
 #
 # ### Exercise 1: Nesterov momentum
 #
@@ -364,8 +380,32 @@ print("after 200 thawed epochs, b moved:", not torch.equal(frozen_model.b, b_bef
 # \text{step}_t = \beta \, v_{t+1} + \eta \, g_t, \qquad w_{t+1} = w_t - \text{step}_t .
 # $$
 #
+# **Where the look-ahead is.** The classical form of Nesterov momentum (Sutskever, Martens, Dahl
+# and Hinton, 2013; Goodfellow, Bengio and Courville, *Deep Learning*, section 8.3.3) keeps
+# parameters $\theta_t$ and evaluates the gradient at a look-ahead point:
+#
+# $$
+# v_{t+1} = \beta \, v_t + \eta \, \nabla \mathcal{L}(\theta_t - \beta \, v_t), \qquad
+# \theta_{t+1} = \theta_t - v_{t+1} .
+# $$
+#
+# Change variables to the look-ahead point, $w_t = \theta_t - \beta \, v_t$. Then the gradient
+# is the ordinary one at the stored parameters, $g_t = \nabla \mathcal{L}(w_t)$, and
+#
+# $$
+# w_{t+1} = \theta_{t+1} - \beta \, v_{t+1} = w_t - \big((1 + \beta) \, v_{t+1} - \beta \, v_t\big),
+# \qquad (1 + \beta) \, v_{t+1} - \beta \, v_t = \beta \, v_{t+1} + \eta \, g_t ,
+# $$
+#
+# which is the step above. So the parameters this rule (and PyTorch) stores are the classical
+# method's look-ahead points, and its velocities are the classical ones: the two forms take
+# the same steps under different names.
+#
 # The state is the velocity $v$: a tensor shaped like the parameter, zeros at first. This is
-# `torch.optim.SGD(params, lr, momentum=beta, nesterov=True)` (whose buffer is $v/\eta$).
+# `torch.optim.SGD(params, lr, momentum=beta, nesterov=True)`, with one difference in what is
+# stored: torch's buffer is $b = v/\eta$ ($b_{t+1} = \beta \, b_t + g_t$, step
+# $\eta \, (\beta \, b_{t+1} + g_t)$). Store the velocity $v$, not torch's buffer: the check
+# compares the state too.
 
 # %% nbgrader={"grade": false, "grade_id": "Nesterov", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Nesterov(Rule):
@@ -408,9 +448,17 @@ checks.hidden_check("Nesterov", Nesterov)
 # $$
 #
 # The state is $s$, zeros at first. Note where $\epsilon$ goes: *after* the square root, as in
-# `torch.optim.Adagrad(params, lr, eps=epsilon)`. Because $s$ only grows, Adagrad's steps
-# shrink like $1/\sqrt{t}$, good for convex problems and sparse features, often too cautious for
-# deep networks.
+# `torch.optim.Adagrad(params, lr, eps=epsilon)`. Where it goes matters only where $\sqrt{s}$ is
+# tiny: elsewhere $\sqrt{s} + \epsilon$ and $\sqrt{s + \epsilon}$ are both $\sqrt{s}$ to many
+# digits. Inside the root, $\epsilon$ guards $s$ rather than $\sqrt{s}$ and acts like
+# $\sqrt{\epsilon}$ outside it, a far larger guard: for a first gradient of $10^{-6}$ and
+# $\epsilon = 10^{-10}$, the first step is $0.9999\,\eta$ with $\epsilon$ after the root and about
+# $0.1\,\eta$ with it inside. Notebook 03's `rmsprop_update` puts $\epsilon$ inside
+# ($\sqrt{v + \epsilon}$, as optax does by default), `torch.optim.RMSprop` after the root; the
+# two agree wherever $\sqrt{v}$ is well above $\sqrt{\epsilon}$.
+#
+# Because $s$ only grows, Adagrad's steps shrink like $1/\sqrt{t}$, good for convex problems and
+# sparse features, often too cautious for deep networks.
 
 # %% nbgrader={"grade": false, "grade_id": "Adagrad", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Adagrad(Rule):
@@ -459,12 +507,20 @@ checks.hidden_check("Adagrad", Adagrad)
 #
 # **Why the bias correction.** Both averages start at zero, so early on they are too small:
 # if every gradient were the same $g$, then $m_{t} = (1 - \beta_1^{t}) \, g$ after $t$ steps.
-# Dividing by $1 - \beta_1^{t}$ removes exactly that factor. Without it, the first steps of $v$
-# (with $\beta_2 = 0.999$, a thousand-step memory) would be tiny, and the steps huge.
+# Dividing by $1 - \beta_1^{t}$ removes exactly that factor. How much it matters shows on such a
+# constant gradient with the defaults $\beta_1 = 0.9$, $\beta_2 = 0.999$. With both corrections
+# every step is exactly $\eta$ (in the direction of $-g$). With neither, the step is
+# $\eta \, (1 - \beta_1^t) / \sqrt{1 - \beta_2^t}$: $3.2\,\eta$ at $t = 1$, about $6.6\,\eta$ at its
+# peak ($t = 12$), still above $3\,\eta$ at $t = 100$, and within 10% of $\eta$ only after about
+# 1,750 steps. Correcting $m$ alone is worse: $v$, with its thousand-step memory, is still far
+# too small, and the first step is $\eta / \sqrt{1 - \beta_2} \approx 32\,\eta$. This is the case
+# Kingma and Ba warn about: with $\beta_2$ close to 1, an uncorrected $v$ gives very large first
+# steps and often divergence.
 #
 # The state is the tuple `(m, v, t)`: two tensors shaped like the parameter, and the number of
 # steps taken so far (0 at first; the first step uses $t = 1$ in the corrections). As in
-# `torch.optim.Adam`, $\epsilon$ is added to the square root of the *corrected* $\hat v$.
+# `torch.optim.Adam`, $\epsilon$ is added to the square root of the *corrected* $\hat v$; as
+# with Adagrad, where $\epsilon$ goes matters only where $\sqrt{\hat v}$ is tiny.
 
 # %% nbgrader={"grade": false, "grade_id": "Adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Adam(Rule):
@@ -513,14 +569,33 @@ checks.hidden_check("Adam", Adam)
 # our protocol it is `chain(WeightDecay(lam), Adam(lr))`.
 #
 # AdamW (Loshchilov and Hutter, 2019) *decouples* the decay: the moments see only the loss's
-# gradient, and the decay is added to the step, scaled by the learning rate:
+# gradient, and the decay is added to the step. Two conventions scale that decay differently:
 #
-# $$
-# \text{step}_t = \eta \left( \frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda \, w_t \right).
-# $$
+# - **PyTorch and optax** (`torch.optim.AdamW`, `optax.adamw`) scale it by the learning rate
+#   $\eta$, so that each step shrinks $w$ by the factor $1 - \eta\lambda$:
 #
-# Write `AdamW`: Adam as in exercise 3 (same state `(m, v, t)`) plus the decoupled decay, as in
-# `torch.optim.AdamW(params, lr, betas, eps, weight_decay)`. Do not add $\lambda w$ to the
+#   $$
+#   \text{step}_t = \eta \left( \frac{\hat m}{\sqrt{\hat v} + \epsilon} + \lambda \, w_t \right);
+#   $$
+#
+# - **the paper** (its Algorithm 2) scales it by the schedule multiplier $s_t$ only, not by the
+#   base learning rate $\alpha$:
+#   $\text{step}_t = s_t \big( \alpha \, \hat m / (\sqrt{\hat v} + \epsilon) + \lambda \, w_t \big)$.
+#   The decay per step then does not depend on $\alpha$, which is the paper's point: $\lambda$
+#   and $\alpha$ can be tuned separately.
+#
+# With a schedule $\eta_t = \alpha \, s_t$, the two take the same steps when
+# $\lambda_{\text{PyTorch}} = \lambda_{\text{paper}} / \alpha$: both decays follow the schedule,
+# but the same `weight_decay` number means a decay $\alpha$ times weaker in PyTorch's convention
+# (1,000 times weaker at Adam's default $\alpha = 10^{-3}$).
+#
+# Write `AdamW`: Adam as in exercise 3 (same state `(m, v, t)`) plus the decoupled decay **in
+# PyTorch's convention**, the first formula, as in
+# `torch.optim.AdamW(params, lr, betas, eps, weight_decay)`. The exercise grades this one for
+# two reasons: the check compares your rule with `torch.optim.AdamW`, the optimizer you will
+# use; and in this notebook's protocol a schedule reaches a rule only through its `lr`
+# (`adjust(state, lr=...)`, section 6), so scaling the decay by `lr` is what makes it follow
+# the schedule, as the paper's $s_t$ does, without a second knob. Do not add $\lambda w$ to the
 # gradient.
 
 # %% nbgrader={"grade": false, "grade_id": "AdamW", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -695,27 +770,42 @@ for name, (_, losses) in rosenbrock.items():
 #
 # Now it is your turn. Press **Run** after changing the controls. Some things to try:
 #
+# The momentum $\beta$ slider sets the $\beta$ of Momentum and Nesterov and also Adam's $\beta_1$.
+#
 # 1. On the quadratic, raise the momentum family's learning rate until Descent diverges. The
 #    theory says it happens above $2/50 = 0.04$: on the slider, $0.0398$ still converges and
-#    $0.05$ does not. Which diverges first, Descent, Momentum or Nesterov?
+#    $0.0501$ does not. Which diverges first, Descent, Momentum or Nesterov?
 # 2. On the quadratic, compare Descent and Momentum at $\eta = 0.01$: how much lower is
 #    Momentum's loss after 300 steps? Why are the adaptive rules hardly bothered by the
 #    conditioning?
-# 3. On Rosenbrock, set the momentum $\beta$ to 0 (Momentum becomes Descent) and then to 0.99.
+# 3. On Rosenbrock, with the momentum family's learning rate at $10^{-3}$ (at the slider's
+#    default, $0.01$, the whole momentum family diverges there), set the momentum $\beta$ to 0
+#    (Momentum becomes Descent) and then to 0.99.
 # 4. Switch the schedule to cosine or warm-up + cosine. Which rules gain, which lose?
 #
 # <details>
 # <summary>What you should see</summary>
 #
-# 1. Nesterov (with $\beta = 0.9$) goes first, already at $0.0316$: its look-ahead adds the
-#    current gradient twice, which makes the steep direction less stable. Descent follows at
-#    $0.05$; Momentum survives until about $0.079$, since heavy-ball momentum is stable up to
-#    $\eta < 2(1 + \beta)/50 = 0.076$.
+# 1. Nesterov goes first, Descent next, Momentum last. On a quadratic with curvature $\lambda$
+#    (here the steep direction's, $\lambda = 50$), each rule converges exactly when $\eta$ is
+#    below its stability bound:
+#    Descent $\eta < 2/\lambda = 0.04$; Momentum $\eta < 2(1 + \beta)/\lambda = 0.076$; Nesterov
+#    $\eta < 2(1 + \beta)/\big((1 + 2\beta)\lambda\big) \approx 0.0271$ (with $\beta = 0.9$). On the
+#    slider, Nesterov still converges at $0.0251$ and diverges at $0.0316$; Descent converges at
+#    $0.0398$ and diverges at $0.0501$; Momentum converges at $0.0631$ and diverges at
+#    $0.0794$. Nesterov's step $\beta^2 v_t + (1 + \beta)\,\eta\,g_t$ weighs the current gradient
+#    by $1 + \beta$, which makes the steep direction less stable. (The bounds come from each
+#    rule's linear recurrence on $(w, v)$: its eigenvalues $z$ solve
+#    $z^2 - (1 + \beta - \eta\lambda)\,z + \beta = 0$ for Momentum and
+#    $z^2 - (1 + \beta)(1 - \eta\lambda)\,z + \beta\,(1 - \eta\lambda) = 0$ for Nesterov, and one of
+#    them crosses $z = -1$ at the bound.)
 # 2. Momentum's loss is more than a million times lower than Descent's ($10^{-13}$ against
 #    $2 \cdot 10^{-2}$). The adaptive rules divide each coordinate by its own gradient scale, so
 #    the 50-fold difference in curvature hardly matters to them (Think! 5).
 # 3. With $\beta = 0$ Momentum is Descent and stalls near a loss of 5; $\beta = 0.9$ follows the
-#    valley (about 0.03); $\beta = 0.99$ overshoots and oscillates along it (about 0.2).
+#    valley (about 0.03); $\beta = 0.99$ overshoots and oscillates along it (about 0.2), and
+#    Nesterov diverges. Adam's $\beta_1$ follows the slider too: Adam ends near 0.25 at
+#    $\beta = 0.9$ and near 1.4 at $0.99$.
 # 4. At the default rates every rule ends higher with a decaying schedule: in 300 steps the
 #    schedule mostly shrinks steps that were still making progress. Schedules pay off when a
 #    constant rate is too large to settle, as with noisy minibatch gradients. Warm-up shows its
@@ -792,5 +882,8 @@ demos.rules_widget(globals())
 # **Further reading.** The optax documentation (gradient transformations and `optax.chain`);
 # the Optimisers.jl documentation (`setup`, `update`, `adjust`, `freeze!`); I. Loshchilov and
 # F. Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019); D. P. Kingma and J. Ba,
-# "Adam: A Method for Stochastic Optimization" (ICLR 2015); the PyTorch documentation of
-# `torch.optim`, whose pages give each algorithm as pseudocode.
+# "Adam: A Method for Stochastic Optimization" (ICLR 2015); I. Sutskever, J. Martens, G. Dahl
+# and G. Hinton, "On the importance of initialization and momentum in deep learning" (ICML
+# 2013), for Nesterov momentum; I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*
+# (MIT Press, 2016), section 8.3; the PyTorch documentation of `torch.optim`, whose pages give
+# each algorithm as pseudocode.
