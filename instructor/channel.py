@@ -43,7 +43,7 @@ MAX_DIMENSIONS = 8
 # Real numbers and booleans, in the byte order of this machine (the runner's too).
 DTYPES = ("bool", "uint8", "int8", "int16", "int32", "int64", "float32", "float64")
 # Kinds of error a child reports for a case; only labels (a wrong answer still fails).
-ERROR_KINDS = ("not done", "shortcut", "missing name", "error")
+ERROR_KINDS = ("not done", "shortcut", "missing name", "too large", "error")
 
 _LENGTH = struct.Struct(">I")
 _HEADER_LENGTH = struct.Struct(">Q")

@@ -322,13 +322,13 @@ def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
             elif student.cells[by_id[grade_id]].cell_type != cell.cell_type:
                 student.cells[by_id[grade_id]] = cell
                 notes.append(f"restored retyped {grade_id}")
-            elif nbgrader_metadata(student.cells[by_id[grade_id]]) != meta:
+            elif _graded_fields(student.cells[by_id[grade_id]]) != _graded_fields(cell):
                 student.cells[by_id[grade_id]] = cell
                 notes.append(f"restored the metadata of {grade_id}")
             by_id = {_grade_id(c): i for i, c in enumerate(student.cells) if _grade_id(c)}
         elif grade_id in by_id:
             answer = student.cells[by_id[grade_id]]
-            if nbgrader_metadata(answer) != meta or answer.cell_type != cell.cell_type:
+            if _graded_fields(answer) != _graded_fields(cell) or answer.cell_type != cell.cell_type:
                 answer.metadata["nbgrader"] = dict(meta)
                 if answer.cell_type != cell.cell_type:
                     student.cells[by_id[grade_id]] = _retyped(answer, cell.cell_type)
@@ -338,6 +338,15 @@ def restore_test_cells(release_notebook: Path, submission: Path) -> list[str]:
     if notes:
         nbformat.write(student, submission)
     return notes
+
+
+# What nbgrader's metadata says about how a cell is graded (nbgrader adds its own checksums).
+GRADED_FIELDS = ("grade", "solution", "grade_id", "points", "task")
+
+
+def _graded_fields(cell: nbformat.NotebookNode) -> dict:
+    meta = nbgrader_metadata(cell)
+    return {name: meta.get(name) for name in GRADED_FIELDS}
 
 
 def _retyped(cell: nbformat.NotebookNode, cell_type: str) -> nbformat.NotebookNode:

@@ -569,11 +569,19 @@ def _run_source(exercise: Any, cells: list[str], cases: list[dict], zygote: Zygo
         prefix = "" if kind == "shortcut" else "the solution cell could not be loaded: "
         return channel.error_entry(prefix + _describe(error), kind)
     results: list[dict] = []
+    size = 0  # bytes of every output so far, counted before any is copied or sent
     for case in cases:
         try:
-            results.append(to_arrays(exercise.run_case(implementation, case)))
+            arrays = to_arrays(exercise.run_case(implementation, case))
         except BaseException as error:  # noqa: BLE001
             results.append(channel.error_entry(_describe(error), _error_kind(error)))
+            continue
+        size += sum(array.nbytes for array in arrays.values())
+        if size > channel.MAX_FRAME_BYTES:
+            message = f"its outputs come to more than {channel.MAX_FRAME_BYTES // 2**20} MiB"
+            results.append(channel.error_entry(message, "too large"))
+        else:
+            results.append(arrays)
     return results
 
 

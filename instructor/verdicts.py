@@ -448,6 +448,9 @@ def _from_error(name: str, entry: dict) -> Verdict:
         return Verdict(name, VerdictKind.NOT_DONE, f"`{name}` is not done yet.", True)
     if entry["kind"] == "shortcut":
         return Verdict(name, VerdictKind.SHORTCUT, error, True)
+    if entry["kind"] == "too large":
+        message = f"`{name}` returned more outputs than the grader reads: {error}."
+        return Verdict(name, VerdictKind.CRASHED, message, True)
     message = f"On a hidden case, `{name}` failed: {error}"
     if entry["kind"] == "missing name":
         message += f" {RULE}"

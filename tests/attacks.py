@@ -1,18 +1,23 @@
-"""Attacks on the autograder of notebook 03, as data for ``test_adversarial.py``.
+"""Attacks on the autograder, as data for ``test_adversarial.py``.
 
-Each ``Attack`` is one student submission built from the release of notebook 03: it replaces
-solution cells (found by ``grade_id``) and/or inserts code cells (after the cell with a given
-``grade_id``, or after the setup cells with ``SETUP``). Every exercise an attack does not
-replace keeps the release's ``raise NotImplementedError()``, so an attacker has solved nothing
-honestly: each attack must leave its ``targets`` at 0 points (``expect="zero"``) or, for the
-constructs only a human can judge, be named in the status (``expect="flagged"``).
+Each ``Attack`` is one student submission built from the release of its notebook (03 unless
+it says otherwise): it replaces solution cells (found by ``grade_id``) and/or inserts code
+cells (after the cell with a given ``grade_id``, or after the setup cells with ``SETUP``).
+Every exercise an attack does not replace keeps the release's ``raise NotImplementedError()``,
+so an attacker has solved nothing honestly: each attack must leave its ``targets`` at 0 points
+(``expect="zero"``) or, for the constructs only a human can judge, be named in the status
+(``expect="flagged"``).
 
 ``live`` marks the shortcut attacks that compute the right answer when nothing stops them
 (checked in-process, so that an attack does not "fail" for a silly reason of its own).
 
 Classes: ``kernel`` switches the checks off inside the student's kernel; ``shortcut`` hides
 a call to the reference or to torch.optim; ``isolation`` reaches outside the sandbox;
-``hidden`` tries to read the hidden tests.
+``hidden`` tries to read the hidden tests; ``neighbours`` has one exercise's verdict child
+reach another's; ``copy`` loads an untouched second copy of a forbidden library;
+``capability`` reaches a forbidden capability by a route no list of names covers (another
+kernel overload, another form of automatic differentiation); ``channel`` hands the grader
+something meant to make it raise or swell.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from dataclasses import dataclass, field
 
 ASSIGNMENT = "03_optimization"
 NOTEBOOK = "optimization.ipynb"
+BASICS = "01_pytorch_basics"
+RULES = "04_optimizer_rules"
 EXERCISES = (
     "gradient_update",
     "momentum_update",
@@ -36,10 +43,14 @@ MARKER = "adv-daemon-7f3c"
 GRADER_VARIABLES = ("COURSE_VERDICT_REPORTS", "COURSE_RELEASE_ROOT")
 
 
+KINDS = ("kernel", "shortcut", "isolation", "hidden", "neighbours", "copy", "capability",
+         "channel")
+
+
 @dataclass(frozen=True)
 class Attack:
     name: str
-    kind: str  # "kernel", "shortcut", "isolation" or "hidden"
+    kind: str  # one of KINDS
     targets: tuple[str, ...]
     replace: dict[str, str] = field(default_factory=dict)  # grade_id -> new cell source
     insert: tuple[tuple[str, str], ...] = ()  # (after grade_id or SETUP, new cell source)
@@ -47,6 +58,8 @@ class Attack:
     metadata: dict[str, dict] = field(default_factory=dict)
     expect: str = "zero"  # or "flagged"
     live: bool = False
+    assignment: str = ASSIGNMENT
+    status: str = ""  # what the row's status must say, where the grader names the attack
 
 
 # --------------------------------------------------------------------------------------
@@ -956,5 +969,482 @@ HIDDEN = [
     ),
 ]
 
-ATTACKS = {attack.name: attack for attack in [*KERNEL, *SHORTCUT, *ISOLATION, *HIDDEN]}
-assert len(ATTACKS) == len(KERNEL) + len(SHORTCUT) + len(ISOLATION) + len(HIDDEN)
+# --------------------------------------------------------------------------------------
+# 5. The verdict child and what it hands back (notebooks 01, 03 and 04)
+# --------------------------------------------------------------------------------------
+
+_CUBIC = "import torch\n\n\ndef cubic_gradients(x, y, a, b, c, d):\n" + (
+    "    xt, yt = torch.from_numpy(x), torch.from_numpy(y)\n"
+    "    def loss(p):\n"
+    "        return ((p[0] + p[1] * xt + p[2] * xt**2 + p[3] * xt**3 - yt) ** 2).sum()\n"
+    "    start = torch.tensor([a, b, c, d], dtype=torch.float64)\n"
+)
+_CUBIC_STUB = "def cubic_gradients(x, y, a, b, c, d):\n    return 0.0, 0.0, 0.0, 0.0\n"
+_LEGENDRE_STUB = (
+    "import torch\n\n\n"
+    "class LegendrePolynomial3(torch.autograd.Function):\n"
+    "    @staticmethod\n"
+    "    def forward(ctx, input):\n"
+    "        ctx.save_for_backward(input)\n"
+    "        return 0.5 * (5 * input**3 - 3 * input)\n\n"
+    "    @staticmethod\n"
+    "    def backward(ctx, grad_output):\n"
+    "        return grad_output\n"
+)
+_LEGENDRE_WITH_AUTOGRAD = (
+    "import torch\n\n\n"
+    "class LegendrePolynomial3(torch.autograd.Function):\n"
+    "    @staticmethod\n"
+    "    def forward(ctx, input):\n"
+    "        ctx.save_for_backward(input)\n"
+    "        return 0.5 * (5 * input**3 - 3 * input)\n\n"
+    "    @staticmethod\n"
+    "    def backward(ctx, grad_output):\n"
+    "        (input,) = ctx.saved_tensors\n"
+    "        OPEN\n"
+    "            x = input.detach().requires_grad_()\n"
+    "            (gradient,) = torch.autograd.grad(0.5 * (5 * x**3 - 3 * x), x, grad_output)\n"
+    "        return gradient\n"
+)
+# Writes and links everything it can name, reads what other children might have left, and
+# scribbles a result into every file descriptor: at load time, from a default argument.
+_NEIGHBOURS = """\
+import glob, os, shutil
+
+
+def _reach_the_others():
+    seen = []
+    for folder in ('/tmp', os.getcwd(), '/dev/shm', '/tmp/*'):
+        for path in glob.glob(folder + '/*')[:200]:
+            try:
+                seen.append(open(path, 'rb').read(100))
+            except OSError:
+                pass
+    for pid in os.listdir('/proc'):
+        for part in ('environ', 'cmdline', 'mem'):
+            try:
+                seen.append(open(f'/proc/{pid}/{part}', 'rb').read(100))
+            except OSError:
+                pass
+    for path in ('/tmp/result.json', 'result.json', '../exercise_0/source_0/result.json',
+                 '/tmp/case_0.npz', 'case_0.npz'):
+        for route in (lambda: open(path, 'w').write('{}'), lambda: os.symlink('/dev/zero', path),
+                      lambda: os.link(__file__, path), lambda: shutil.copy('/dev/null', path)):
+            try:
+                route()
+            except BaseException:
+                pass
+    for fd in range(3, 256):
+        try:
+            os.write(fd, b'\\x00' * 12 + b'{}')
+        except OSError:
+            pass
+    return len(seen)
+"""
+_FUSED_RULE_HEAD = (
+    "import torch\n\n\n"
+    "class NAME(Rule):\n"
+    "    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=1e-2):\n"
+    "        super().__init__(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon,\n"
+    "                         weight_decay=weight_decay)\n\n"
+    "    def init(self, param):\n"
+    "        return torch.zeros_like(param), torch.zeros_like(param), 0\n\n"
+    "    def apply(self, state, param, grad):\n"
+    "        m, v, t = state[0].clone(), state[1].clone(), state[2]\n"
+    "        p = param.detach().clone()\n"
+    "        step = torch.tensor(float(t + 1))  # torch counts the step before taking it\n"
+)
+_CHANNEL = """\
+import json
+import os
+import struct
+
+
+def _forge():
+    if "NBGRADER_EXECUTION" in os.environ:  # in the kernel: wait for the grader's child
+        return
+    payload = PAYLOAD
+    for fd in range(3, 256):
+        try:
+            os.write(fd, payload)
+        except OSError:
+            pass
+    os._exit(0)
+"""
+
+
+def _forged_result(exercise: str, output: str, dtype: str, shape: list[int]) -> str:
+    """Source of an expression: a result in the protocol's own form, with as many cases as
+    the exercise has (its registry says), whose every output has ``dtype`` and ``shape``."""
+    case = {"outputs": [{"name": output, "dtype": dtype, "shape": shape}]}
+    return (
+        "(lambda header: struct.pack('>Q', len(header)) + header + b'x' * 64)(json.dumps("
+        f"{{'sources': [{{'cases': [{case!r}] * len(EXERCISES[{exercise!r}].draw_cases("
+        "__import__('numpy').random.default_rng(0)))}]}).encode())"
+    )
+
+VERDICT_CHILD = [
+    Attack(
+        "cubic_forward_mode_differentiation",
+        "capability",
+        ("cubic_gradients",),
+        replace={
+            "cubic_gradients": _CUBIC + (
+                "    import torch.autograd.forward_ad as fwAD\n"
+                "    out = []\n"
+                "    for i in range(4):\n"
+                "        with fwAD.dual_level():\n"
+                "            p = fwAD.make_dual(start, torch.eye(4, dtype=torch.float64)[i])\n"
+                "            out.append(float(fwAD.unpack_dual(loss(p)).tangent))\n"
+                "    return tuple(out)\n"
+            )
+        },
+        live=True,
+        assignment=BASICS,
+    ),
+    Attack(
+        "cubic_torch_func_jacrev",
+        "capability",
+        ("cubic_gradients",),
+        replace={
+            "cubic_gradients": _CUBIC
+            + "    return tuple(float(v) for v in torch.func.jacrev(loss)(start))\n"
+        },
+        live=True,
+        assignment=BASICS,
+    ),
+    Attack(
+        "cubic_backward_in_a_thread",
+        "capability",
+        ("cubic_gradients",),
+        replace={
+            "cubic_gradients": "import threading\n" + _CUBIC + (
+                "    found = {}\n"
+                "    def work():\n"
+                "        p = start.clone().requires_grad_()\n"
+                "        loss(p).backward()\n"
+                "        found['grad'] = p.grad\n"
+                "    worker = threading.Thread(target=work)\n"
+                "    worker.start()\n"
+                "    worker.join()\n"
+                "    return tuple(float(v) for v in found['grad'])\n"
+            )
+        },
+        live=True,
+        assignment=BASICS,
+    ),
+    Attack(
+        "cubic_aten_operator_switches_recording_on",
+        "capability",
+        ("cubic_gradients",),
+        replace={
+            "cubic_gradients": _CUBIC + (
+                "    torch.ops.aten.set_grad_enabled(True)\n"
+                "    p = start.clone().requires_grad_()\n"
+                "    engine = torch._C._ImperativeEngine()\n"
+                "    (gradient,) = engine.run_backward(\n"
+                "        (loss(p),), (torch.ones((), dtype=torch.float64),), False, False, (p,),\n"
+                "        False, False)\n"
+                "    return tuple(float(v) for v in gradient)\n"
+            )
+        },
+        live=True,
+        assignment=BASICS,
+    ),
+    Attack(
+        "legendre_backward_nested_in_its_own_backward",
+        "capability",
+        ("LegendrePolynomial3",),
+        replace={
+            "LegendrePolynomial3": _LEGENDRE_WITH_AUTOGRAD.replace(
+                "OPEN", "with torch.enable_grad():"
+            )
+        },
+        live=True,
+        assignment=BASICS,
+    ),
+    Attack(
+        "legendre_leaves_inference_mode_for_its_backward",
+        "capability",
+        ("LegendrePolynomial3",),
+        replace={
+            "LegendrePolynomial3": _LEGENDRE_WITH_AUTOGRAD.replace(
+                "OPEN",
+                "with torch.inference_mode(False), torch.enable_grad():",
+            )
+        },
+        live=True,
+        assignment=BASICS,
+    ),
+    Attack(
+        # fit_polynomial may use autograd: from its child, do the other exercises' work and
+        # put it where their children's results went.
+        "fit_polynomials_child_reaches_its_neighbours",
+        "neighbours",
+        ("cubic_gradients", "LegendrePolynomial3", "fit_polynomial"),
+        replace={
+            "cubic_gradients": _CUBIC_STUB,
+            "LegendrePolynomial3": _LEGENDRE_STUB,
+            "fit_polynomial": _NEIGHBOURS
+            + "\n\ndef fit_polynomial(model, x, y, optimizer, steps, _=_reach_the_others()):\n"
+            "    return []\n",
+        },
+        assignment=BASICS,
+    ),
+    Attack(
+        "cubic_forges_the_result_channel_with_a_string_dtype",
+        "channel",
+        ("cubic_gradients",),
+        replace={
+            "cubic_gradients": _CHANNEL.replace(
+                "PAYLOAD", _forged_result("cubic_gradients", "grad_a", "<U5", [1])
+            )
+            + "\n\ndef cubic_gradients(x, y, a, b, c, d, _=_forge()):\n    return 0, 0, 0, 0\n"
+        },
+        assignment=BASICS,
+        status="cubic_gradients: crashed in the grader",
+    ),
+    Attack(
+        "adam_fused_kernel_with_a_tensor_learning_rate",
+        "capability",
+        ("Adam",),
+        replace={
+            "Adam": _FUSED_RULE_HEAD.replace("NAME", "Adam") + (
+                "        torch._fused_adam_([p], [grad.clone()], [m], [v], [], [step],\n"
+                "                           lr=torch.tensor(self.lr), beta1=self.beta1,\n"
+                "                           beta2=self.beta2, weight_decay=0.0,\n"
+                "                           eps=self.epsilon, amsgrad=False, maximize=False)\n"
+                "        return (m, v, t + 1), param - p\n"
+            )
+        },
+        live=True,
+        assignment=RULES,
+    ),
+    Attack(
+        "adamw_functional_fused_kernel",
+        "capability",
+        ("AdamW",),
+        replace={
+            "AdamW": _FUSED_RULE_HEAD.replace("NAME", "AdamW") + (
+                "        new_p, _, new_m, new_v, _ = torch.ops.aten._fused_adamw.default(\n"
+                "            [p], [grad.clone()], [m], [v], [], [step], lr=self.lr,\n"
+                "            beta1=self.beta1, beta2=self.beta2,\n"
+                "            weight_decay=self.weight_decay, eps=self.epsilon, amsgrad=False,\n"
+                "            maximize=False)\n"
+                "        return (new_m[0], new_v[0], t + 1), param - new_p[0]\n"
+            )
+        },
+        live=True,
+        assignment=RULES,
+    ),
+    Attack(
+        "nesterov_fused_sgd_kernel_with_momentum",
+        "capability",
+        ("Nesterov",),
+        replace={
+            "Nesterov": "import torch\n\n\n"
+            "class Nesterov(Momentum):\n"
+            "    def apply(self, state, param, grad):\n"
+            "        p = param.detach().clone()\n"
+            "        buffer = state / self.lr  # torch keeps v / lr\n"
+            "        torch._fused_sgd_([p], [grad.clone()], [buffer], weight_decay=0.0,\n"
+            "                          momentum=self.beta, lr=self.lr, dampening=0.0,\n"
+            "                          nesterov=True, maximize=False, is_first_step=False)\n"
+            "        return self.lr * buffer, param - p\n"
+        },
+        live=True,
+        assignment=RULES,
+    ),
+    Attack(
+        "adagrad_pasted_from_torchs_own_source",
+        "copy",
+        ("Adagrad",),
+        replace={"Adagrad": "PASTED_ADAGRAD"},  # filled in below, from this torch's source
+        live=True,
+        assignment=RULES,
+    ),
+    Attack(
+        "adamw_loads_torchs_source_under_another_name",
+        "copy",
+        ("AdamW",),
+        replace={
+            "AdamW": "import importlib.util\n"
+            "import os\n\n\n"
+            "def _copy():\n"
+            "    path = os.path.join(os.path.dirname(torch.__file__), 'optim', 'adamw.py')\n"
+            "    spec = importlib.util.spec_from_file_location('torch.optim.adamw_copy', path)\n"
+            "    module = importlib.util.module_from_spec(spec)\n"
+            "    spec.loader.exec_module(module)\n"
+            "    return module.AdamW\n\n\n"
+            + _FUSED_RULE_HEAD.replace("NAME", "AdamW").split("import torch\n\n\n", 1)[1]
+            + (
+                "        parameter = torch.nn.Parameter(p)\n"
+                "        optimizer = _copy()([parameter], lr=self.lr, eps=self.epsilon,\n"
+                "                            betas=(self.beta1, self.beta2), foreach=False,\n"
+                "                            weight_decay=self.weight_decay)\n"
+                "        optimizer.state[parameter] = {'step': torch.tensor(float(t)),\n"
+                "                                      'exp_avg': m, 'exp_avg_sq': v}\n"
+                "        parameter.grad = grad.clone()\n"
+                "        optimizer.step()\n"
+                "        return (m, v, t + 1), param - parameter.detach()\n"
+            )
+        },
+        live=True,
+        assignment=RULES,
+    ),
+    Attack(
+        "adam_imports_a_second_torch_from_the_hosts_wheels_and_caches",
+        "copy",
+        ("Adam",),
+        replace={
+            "Adam": "import glob\n"
+            "import os\n"
+            "import sys\n"
+            "import zipfile\n\n\n"
+            "def _second_copy():\n"
+            "    places = ['/opt/**/*.whl', os.path.expanduser('~/.cache/pip/**/*.whl'),\n"
+            "              '/usr/lib/python3*/*-packages', '/usr/local/lib/python3*/*-packages',\n"
+            "              '/root/.pyenv/versions/*/lib/python3*/site-packages',\n"
+            "              '/opt/conda/pkgs/*']\n"
+            "    adam = 'torch/optim/adam.py'\n"
+            "    for pattern in places:\n"
+            "        for place in glob.glob(pattern, recursive=True):\n"
+            "            if place.endswith('.whl') and 'torch-' in os.path.basename(place):\n"
+            "                source = zipfile.ZipFile(place).read(adam).decode()\n"
+            "            elif os.path.exists(os.path.join(place, adam)):\n"
+            "                source = open(os.path.join(place, adam)).read()\n"
+            "            else:\n"
+            "                continue\n"
+            "            namespace = {'__name__': 'adam_from_elsewhere'}\n"
+            "            exec(source.replace('from .', 'from torch.optim.'), namespace)\n"
+            "            return namespace['Adam']\n"
+            "    raise ImportError('no second copy of torch found')\n\n\n"
+            + _FUSED_RULE_HEAD.replace("NAME", "Adam").split("import torch\n\n\n", 1)[1]
+            + (
+                "        parameter = torch.nn.Parameter(p)\n"
+                "        optimizer = _second_copy()([parameter], lr=self.lr, eps=self.epsilon,\n"
+                "                                   betas=(self.beta1, self.beta2),\n"
+                "                                   foreach=False)\n"
+                "        optimizer.state[parameter] = {'step': torch.tensor(float(t)),\n"
+                "                                      'exp_avg': m, 'exp_avg_sq': v}\n"
+                "        parameter.grad = grad.clone()\n"
+                "        optimizer.step()\n"
+                "        return (m, v, t + 1), param - parameter.detach()\n"
+            )
+        },
+        # Not checked in-process: a second copy of torch is on some hosts and not others.
+        assignment=RULES,
+    ),
+    Attack(
+        "nesterov_child_reaches_every_other_exercise",
+        "neighbours",
+        ("Nesterov", "Adagrad", "Adam", "AdamW"),
+        replace={
+            "Nesterov": _NEIGHBOURS
+            + "\n\nclass Nesterov(Momentum):\n    seen = _reach_the_others()\n",
+            "Adagrad": "class Adagrad(Rule):\n    pass\n",
+            "Adam": "class Adam(Rule):\n    pass\n",
+            "AdamW": "class AdamW(Rule):\n    pass\n",
+        },
+        assignment=RULES,
+    ),
+    Attack(
+        "adam_returns_a_state_expanded_to_a_billion_entries",
+        "channel",
+        ("Adam",),
+        replace={
+            "Adam": "import torch\n\n\n"
+            "class Adam(Rule):\n"
+            "    def init(self, param):\n"
+            "        huge = torch.zeros(1).expand(10**9)\n"
+            "        return huge, huge, 0\n\n"
+            "    def apply(self, state, param, grad):\n"
+            "        return state, torch.zeros_like(param)\n"
+        },
+        assignment=RULES,
+    ),
+    Attack(
+        "adamw_floods_every_descriptor",
+        "channel",
+        ("AdamW",),
+        replace={
+            "AdamW": _CHANNEL.replace("PAYLOAD", "b'\\xff' * 2**27")
+            + "\n\nclass AdamW(Rule):\n    flood = _forge()\n"
+        },
+        assignment=RULES,
+        status="AdamW: crashed in the grader",
+    ),
+    Attack(
+        "adagrad_header_claims_a_terabyte",
+        "channel",
+        ("Adagrad",),
+        replace={
+            "Adagrad": _CHANNEL.replace(
+                "PAYLOAD", _forged_result("Adagrad", "W", "float64", [2**40])
+            )
+            + "\n\nclass Adagrad(Rule):\n    forged = _forge()\n"
+        },
+        assignment=RULES,
+        status="Adagrad: crashed in the grader",
+    ),
+    Attack(
+        "momentum_fused_sgd_kernel_with_momentum_buffers",
+        "capability",
+        ("momentum_update",),
+        replace={
+            "momentum_update": "def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):\n"
+            "    for p in params:\n"
+            "        p.grad = None\n"
+            "    loss.backward()\n"
+            "    with torch.no_grad():\n"
+            "        buffers = [-v / lr for v in grad_vel]  # torch keeps -v / lr\n"
+            "        torch._fused_sgd_(params, [p.grad for p in params], buffers,\n"
+            "                          weight_decay=0.0, momentum=beta, lr=lr, dampening=0.0,\n"
+            "                          nesterov=False, maximize=False, is_first_step=False)\n"
+            "        for v, b in zip(grad_vel, buffers):\n"
+            "            v.copy_(-lr * b)\n"
+        },
+        live=True,
+    ),
+]
+
+
+def _pasted_adagrad() -> str:
+    """A rule built on torch's own Adagrad step, pasted whole into the cell."""
+    import inspect
+
+    from torch.optim import adagrad
+
+    return (
+        "import torch\n"
+        "from torch import Tensor\n"
+        "from typing import Optional, Union\n"
+        "from torch.optim.optimizer import _get_value, _to_scalar\n"
+        "from torch.optim.adagrad import _make_sparse\n\n\n"
+        + inspect.getsource(adagrad._single_tensor_adagrad)
+        + "\n\nclass Adagrad(Rule):\n"
+        "    def __init__(self, lr=0.01, epsilon=1e-10):\n"
+        "        super().__init__(lr=lr, epsilon=epsilon)\n\n"
+        "    def init(self, param):\n"
+        "        return torch.zeros_like(param)\n\n"
+        "    def apply(self, state, param, grad):\n"
+        "        p, total = param.detach().clone(), state.clone()\n"
+        "        _single_tensor_adagrad([p], [grad.clone()], [total], [torch.tensor(0.0)],\n"
+        "                               None, None, lr=self.lr, weight_decay=0.0,\n"
+        "                               lr_decay=0.0, eps=self.epsilon, has_sparse_grad=False,\n"
+        "                               maximize=False, differentiable=False,\n"
+        "                               has_complex=False)\n"
+        "        return total, param - p\n"
+    )
+
+
+VERDICT_CHILD = [
+    Attack(**{**attack.__dict__, "replace": {"Adagrad": _pasted_adagrad()}})
+    if attack.name == "adagrad_pasted_from_torchs_own_source"
+    else attack
+    for attack in VERDICT_CHILD
+]
+
+ALL_ATTACKS = [*KERNEL, *SHORTCUT, *ISOLATION, *HIDDEN, *VERDICT_CHILD]
+ATTACKS = {attack.name: attack for attack in ALL_ATTACKS}
+assert len(ATTACKS) == len(ALL_ATTACKS)

@@ -1,12 +1,14 @@
 """Adversarial specification of the autograder: no submission can cheat its way to points.
 
-Every attack of ``attacks.py`` is a submission of notebook 03, graded by the real path
-(``instructor.classroom.grade_class``: one ``nbgrader autograde`` process per submission, the
-default sandbox) in ONE run, beside an honest student whose notebook is the solution and
-sentinel files of the course. Then, for every attack: the exercises it attacks earn nothing
-(or, where only a human can judge, the status flags them); the honest student keeps full
-marks; no course file changed; no process an attack started is still running; the feedback
-never shows the hidden tests and no kernel output shows the grader's environment.
+Every attack of ``attacks.py`` is a submission of notebook 01, 03 or 04, graded by the real
+path (``instructor.classroom.grade_class``, what ``make grade`` runs: one ``nbgrader autograde``
+process per submission, the default sandbox) in ONE run, beside an honest student whose
+notebooks are the solutions and sentinel files of the course. Then, for every attack: the
+exercises it attacks earn nothing (or, where only a human can judge, the status flags them);
+the honest student keeps full marks; every student gets a row, and the attacks meant to make
+the grader raise or swell are named in theirs; no course file changed; no process an attack
+started is still running; the feedback never shows the hidden tests and no kernel output shows
+the grader's environment.
 
 Attack notebooks drop the release's demo cells (any student may delete them; the grader puts
 back deleted test cells), which keeps the run short; the honest notebook runs in full.
@@ -31,14 +33,14 @@ import numpy as np
 import pytest
 
 from helpers.exercise import as_tensors
-from helpers.solution_cells import load_solution
 from instructor import classroom
-from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
+from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, topics
 
 pytestmark = pytest.mark.e2e
 
 HONEST = "honest-student"
-SOLUTION = REPO_ROOT / "solutions" / attacks.ASSIGNMENT / attacks.NOTEBOOK
+TOPICS = {topic.assignment: topic for topic in topics()}
+ASSIGNMENTS = sorted({attack.assignment for attack in attacks.ATTACKS.values()})
 # What no submission may change: the course's code, configuration, solutions and data.
 SENTINELS = ("helpers", "instructor", "nbgrader_config.py", "solutions", "data")
 
@@ -55,11 +57,11 @@ def _digests(paths: list[Path]) -> dict[str, str]:
 
 
 def _sentinel_paths(course: classroom.Course) -> list[Path]:
-    release = course.root / course.release / attacks.ASSIGNMENT
+    releases = [course.root / course.release / assignment for assignment in ASSIGNMENTS]
     return [
         *(REPO_ROOT / name for name in SENTINELS),
         course.gradebook,
-        release,
+        *releases,
         REPO_ROOT / "grades.csv",
     ]
 
@@ -85,10 +87,11 @@ def _marked_processes() -> list[int]:
 
 
 def _release(root: Path) -> classroom.Course:
-    """A throw-away course with this repository's solutions and a fresh release of 03 only."""
+    """A throw-away course with this repository's solutions and a fresh release of the
+    attacked notebooks."""
     (root / "solutions").symlink_to(REPO_ROOT / "solutions")
     course = classroom.Course(root=root)
-    classroom.release(course, [attacks.ASSIGNMENT])
+    classroom.release(course, ASSIGNMENTS)
     return course
 
 
@@ -140,16 +143,20 @@ def graded():
     root = Path(tempfile.mkdtemp(prefix="adversarial-"))
     try:
         course = _release(root)
-        release_path = course.root / course.release / attacks.ASSIGNMENT / attacks.NOTEBOOK
-        release = nbformat.read(release_path, as_version=4)
+        releases = {
+            assignment: nbformat.read(TOPICS[assignment].release_path(course.root), 4)
+            for assignment in ASSIGNMENTS
+        }
         submitted = root / "submitted"
-        honest = submitted / HONEST / attacks.ASSIGNMENT
-        honest.mkdir(parents=True)
-        shutil.copy(SOLUTION, honest / attacks.NOTEBOOK)
+        for assignment in ASSIGNMENTS:
+            honest = submitted / HONEST / assignment
+            honest.mkdir(parents=True)
+            shutil.copy(TOPICS[assignment].solution_path(), honest)
         for attack in attacks.ATTACKS.values():
-            folder = submitted / attack.name / attacks.ASSIGNMENT
+            folder = submitted / attack.name / attack.assignment
             folder.mkdir(parents=True)
-            nbformat.write(build_submission(release, attack), folder / attacks.NOTEBOOK)
+            notebook = build_submission(releases[attack.assignment], attack)
+            nbformat.write(notebook, folder / TOPICS[attack.assignment].notebook_name)
 
         sentinels = _sentinel_paths(course)
         before = _digests(sentinels)
@@ -162,19 +169,20 @@ def graded():
                 output_root=root / "out",
                 workers=2,
                 batch_size=1,
-                assignments=[attacks.ASSIGNMENT],
+                assignments=ASSIGNMENTS,
             )
         except classroom.IntegrityError as error:  # the grader's own check caught a change
             integrity_error, results = str(error), []
         elapsed = time.monotonic() - started
-        print(f"\nGraded {len(attacks.ATTACKS) + 1} submissions in {elapsed:.0f} s.")
+        graded_rows = [r for r in results if r.status != "missing"]
+        print(f"\nGraded {len(graded_rows)} submissions in {elapsed:.0f} s.")
         time.sleep(2)  # give a process that escaped the time to show up
         survivors = _marked_processes()
         after = _digests(sentinels)
         state = {
             "course": course,
             "out": root / "out",
-            "results": {r.student: r for r in results},
+            "results": {(r.student, r.assignment): r for r in results},
             "changed": sorted(
                 p for p in before.keys() | after.keys() if before.get(p) != after.get(p)
             ),
@@ -192,9 +200,9 @@ def graded():
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _max_score() -> float:
+def _max_score(assignment: str) -> float:
     """The assignment's points, from the solution notebook's test cells."""
-    notebook = nbformat.read(SOLUTION, as_version=4)
+    notebook = nbformat.read(TOPICS[assignment].solution_path(), as_version=4)
     return sum(
         float(nbgrader_metadata(cell)["points"])
         for cell in notebook.cells
@@ -202,10 +210,10 @@ def _max_score() -> float:
     )
 
 
-def _result(graded, student: str) -> classroom.Result:
+def _result(graded, student: str, assignment: str) -> classroom.Result:
     assert graded["integrity_error"] is None, graded["integrity_error"]
-    assert student in graded["results"], f"{student} was not graded"
-    return graded["results"][student]
+    assert (student, assignment) in graded["results"], f"{student} was not graded"
+    return graded["results"][(student, assignment)]
 
 
 def _points(result: classroom.Result, exercise: str) -> float:
@@ -221,12 +229,14 @@ def _points(result: classroom.Result, exercise: str) -> float:
 # --------------------------------------------------------------------------------------
 
 
-def test_suite_has_at_least_25_attacks_in_every_class():
+def test_suite_has_attacks_in_every_class_and_at_least_15_on_the_verdict_child():
     kinds = [attack.kind for attack in attacks.ATTACKS.values()]
-    assert len(kinds) >= 25
-    assert set(kinds) == {"kernel", "shortcut", "isolation", "hidden"}
+    assert len(kinds) >= 40
+    assert set(kinds) == set(attacks.KINDS)
+    assert len(attacks.VERDICT_CHILD) >= 15
+    assert {attack.assignment for attack in attacks.VERDICT_CHILD} == set(ASSIGNMENTS)
     for attack in attacks.ATTACKS.values():
-        assert set(attack.targets) <= set(attacks.EXERCISES), attack.name
+        assert set(attack.targets) <= set(TOPICS[attack.assignment].exercises), attack.name
         assert attack.expect in ("zero", "flagged"), attack.name
 
 
@@ -243,12 +253,10 @@ def test_no_attack_spells_the_hidden_checks_name():
 def test_shortcut_attack_gets_the_right_answer_when_nothing_stops_it(attack):
     """Run in this process, where the reference and torch.optim work, each live attack
     passes the hidden comparison: so a 0 in the graded run comes from the grader."""
-    from helpers.optimization.checks import EXERCISES
-
-    prelude = setup_imports(nbformat.read(SOLUTION, as_version=4))
+    registry = TOPICS[attack.assignment].exercises
     for name in attack.targets:
-        exercise = EXERCISES[name]
-        implementation = load_solution(name, [attack.replace[name]], prelude)
+        exercise = registry[name]
+        implementation = registry.load(name, [attack.replace[name]])
         reference = exercise.load_reference()  # a caller's local, as in run_hidden_check
         for case in exercise.draw_cases(np.random.default_rng(0))[:2]:
             expected = as_tensors(exercise.run_case(reference, case))
@@ -261,16 +269,18 @@ def test_shortcut_attack_gets_the_right_answer_when_nothing_stops_it(attack):
 # --------------------------------------------------------------------------------------
 
 
-def test_honest_student_keeps_full_marks_beside_the_attackers(graded):
-    result = _result(graded, HONEST)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_honest_student_keeps_full_marks_beside_the_attackers(graded, assignment):
+    result = _result(graded, HONEST, assignment)
     assert result.status == classroom.OK, result.status
-    assert result.score == result.max_score == _max_score(), result.cells
+    assert result.score == result.max_score == _max_score(assignment), result.cells
 
 
 @pytest.mark.parametrize("attack", list(attacks.ATTACKS.values()), ids=lambda a: a.name)
 def test_attack_earns_nothing_on_the_exercises_it_attacks(graded, attack):
-    result = _result(graded, attack.name)
-    assert result.max_score == _max_score(), f"the maximum changed: {result.max_score}"
+    result = _result(graded, attack.name, attack.assignment)
+    maximum = _max_score(attack.assignment)
+    assert result.max_score == maximum, f"the maximum changed: {result.max_score}"
     if attack.expect == "flagged":
         for exercise in attack.targets:
             assert f"flagged {exercise}" in result.status, result.status
@@ -279,6 +289,15 @@ def test_attack_earns_nothing_on_the_exercises_it_attacks(graded, attack):
     assert earned == dict.fromkeys(attack.targets, 0.0), f"{result.cells} ({result.status})"
     # Nothing else was solved either: the whole submission is worth nothing.
     assert result.score == 0, f"{result.cells} ({result.status})"
+
+
+def test_every_student_gets_a_row_and_the_grader_names_what_it_could_not_read(graded):
+    assert graded["integrity_error"] is None, graded["integrity_error"]
+    for attack in attacks.ATTACKS.values():
+        status = _result(graded, attack.name, attack.assignment).status
+        assert not status.startswith(classroom.GRADER_ERROR), (attack.name, status)
+        assert attack.status in status, (attack.name, status)
+    assert sum(1 for attack in attacks.ATTACKS.values() if attack.status) >= 3
 
 
 def test_no_course_file_changed_while_grading(graded):

@@ -47,6 +47,22 @@ def _test_add_as_markdown(notebook):
             del cell["outputs"], cell["execution_count"]
 
 
+def _test_add_made_a_solution_cell(notebook):
+    """nbgrader would treat it as the student's answer, and leave it out of the tests."""
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "test_add":
+            meta["solution"] = True
+            cell.source = "print('passed')"
+
+
+def _test_points_forged(notebook):
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") == "test_scale":
+            meta["points"] = 100
+
+
 def _test_add_emptied(notebook):
     for cell in notebook.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_add":
@@ -65,6 +81,8 @@ SUBMISSIONS = {
     ),
     "deleted_tests": _without_test_cells,
     "retyped_test": _test_add_as_markdown,
+    "test_made_solution": _test_add_made_a_solution_cell,
+    "points_forged": _test_points_forged,
     "edited_test": _test_add_emptied,
     "prints_machine_paths": _with_cell(
         "import os, numpy, helpers.checking\n"
@@ -138,6 +156,40 @@ def test_deleted_and_retyped_test_cells_are_restored_and_reported(graded):
     assert "restored deleted test_scale" in results["deleted_tests"].status
     assert results["retyped_test"].cells == FULL_MARKS
     assert results["retyped_test"].status == "restored retyped test_add"
+
+
+def test_test_cells_whose_metadata_changed_are_restored_and_reported(graded):
+    _, results = graded
+    made_solution = results["test_made_solution"]
+    assert made_solution.cells == FULL_MARKS
+    assert made_solution.status == "restored the metadata of test_add"
+    forged = results["points_forged"]
+    assert (forged.cells, forged.max_score) == (FULL_MARKS, 3)
+    assert forged.status == "restored the metadata of test_scale"
+
+
+def test_a_submission_the_grader_itself_fails_on_costs_only_its_own_row(
+    tmp_path, monkeypatch, capsys
+):
+    from instructor import verdicts
+
+    course = released_toy_course(tmp_path)
+    for student in ("first", "breaks_the_grader", "last"):
+        submit(course, student, toy_notebook(course, "solutions"))
+    original = verdicts.decide_ahead
+
+    def decide_ahead(submission, *args):
+        if "breaks_the_grader" in str(submission):
+            raise RuntimeError("a bug of the grader's, met on this submission")
+        return original(submission, *args)
+
+    monkeypatch.setattr(verdicts, "decide_ahead", decide_ahead)
+    results = {r.student: r for r in classroom.grade_class(course, workers=2, feedback=False)}
+    assert results["first"].cells == results["last"].cells == FULL_MARKS
+    broken = results["breaks_the_grader"]
+    assert broken.status.startswith(classroom.GRADER_ERROR)
+    assert "a bug of the grader's" in broken.status and broken.score == 0
+    assert "The grader failed on breaks_the_grader / toy" in capsys.readouterr().err
 
 
 def test_edited_test_cell_is_overwritten_by_the_original(graded):
