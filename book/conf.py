@@ -15,6 +15,7 @@ extensions = [
     "myst_nb",  # notebooks and MyST markdown
     "sphinx_design",  # dropdowns: folded solutions and model answers
     "sphinx.ext.mathjax",
+    "sphinx.ext.githubpages",  # .nojekyll: a GitHub Pages branch serves _static/ as it is
     "sphinx-mathjax-offline",  # MathJax 3 copied into _static/ (its module name has hyphens)
 ]
 
