@@ -492,8 +492,8 @@ class BuildReport:
         lines = [
             f"Built {self.output / 'index.html'} in {self.seconds:.0f} s "
             f"(notebooks: {runs}; Sphinx {self.sphinx_seconds:.0f} s).",
-            f"Read it offline: open {self.output / 'index.html'} in a browser, or serve it with "
-            f"`python -m http.server -d {self.output}`.",
+            f"Read it: `python -m http.server -d {self.output}` and open http://localhost:8000 "
+            f"(or open {self.output / 'index.html'} from the disk: search shows no excerpts then).",
         ]
         if not self.course_repo:
             lines.append(
