@@ -1,6 +1,6 @@
 """The project's performance record: every figure next to its baseline or its target.
 
-    make bench                      # everything (4.5 to 9.5 minutes on 2 CPU cores)
+    make bench                      # everything (6 to 11 minutes on 2 CPU cores)
     .venv/bin/python scripts/bench.py --only demos,grading --class-size 20
 
 Writes ``benchmarks/results.json`` and prints one table. Sections:
