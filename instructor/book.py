@@ -66,11 +66,9 @@ DETAILS = re.compile(
 )
 # A heading line with no text (`#` alone), which markdown renders as an empty top-level heading.
 EMPTY_HEADING = re.compile(r"^#{1,6}[ \t]*$", re.MULTILINE)
-# The parts of a finished tqdm progress bar (a box of text and a bar), which the book leaves out.
-PROGRESS_MODELS = {
-    "HBoxModel", "HTMLModel", "FloatProgressModel", "IntProgressModel",
-    "LayoutModel", "HTMLStyleModel", "ProgressStyleModel", "DescriptionStyleModel",
-}
+# The widgets of a finished tqdm progress bar (a box of texts and a bar), which the book leaves
+# out; a widget's tree is its children, not its layout and style models.
+PROGRESS_MODELS = {"HBoxModel", "HTMLModel", "FloatProgressModel", "IntProgressModel"}
 CONTROL_MODELS = {
     "IntSliderModel", "FloatSliderModel", "FloatLogSliderModel", "DropdownModel", "TextModel",
 }

@@ -269,8 +269,17 @@ def test_a_release_older_than_the_solutions_is_refused_with_what_to_run():
         compose_chapter(student, solved, "LINKS", "00_doubling")
 
 
+def test_a_heading_line_without_text_is_left_out_and_named(capsys):
+    student, solved = _pair()
+    for notebook in (student, solved):
+        notebook.cells[0].source = "# Doubling\n\nA chapter.\n#\n### Next part"
+    chapter = compose_chapter(student, solved, "LINKS", "00_doubling")
+    assert chapter.cells[0].source == "# Doubling\n\nLINKS\n\nA chapter.\n\n### Next part"
+    assert "00_doubling, cell 0 has a heading line with no text" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda topic: topic.assignment)
-def test_each_release_notebook_makes_a_chapter(topic, capsys):
+def test_each_release_notebook_makes_a_chapter(topic):
     """The committed release and solutions pair up, and every model answer folds (outputs
     aside: the end-to-end tests run the notebooks)."""
     release_notebook = nbformat.read(topic.release_path(), as_version=4)
