@@ -16,7 +16,7 @@ RELEASE_OPTIONS = $(if $(filter 1 yes true,$(FORCE)),--force) \
 # DB_URL=postgresql+psycopg://user@host/db also records the grades in that nbgrader gradebook.
 GRADE_OPTIONS = $(if $(SCHEDULER),--scheduler '$(SCHEDULER)') $(if $(DB_URL),--db-url '$(DB_URL)')
 
-.PHONY: help grade test test-fast release sync lab lint bench clean
+.PHONY: help grade test test-fast release sync lab book lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
@@ -41,6 +41,9 @@ sync: $(INSTALLED)  ## pair each solution notebook with its jupytext source (edi
 lab: $(INSTALLED)  ## JupyterLab on your own copy of the notebooks in work/ (LAB_ARGS="--port 8899")
 	$(PY) -m instructor.workspace $(LAB_ARGS)
 
+book: $(INSTALLED)  ## the course as a website in build/book/ (runs the solutions once; cached)
+	$(PY) -m instructor.book
+
 lint: $(INSTALLED)  ## ruff, notebooks included
 	$(VENV)/bin/ruff check .
 
@@ -51,7 +54,7 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
 		|| { echo "Python 3.10 or newer is needed (found $$($(PYTHON) --version))."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[lab,instructor,dev]'
+	$(PY) -m pip install --quiet -e '.[lab,instructor,book,dev]'
 	@# jsonschema checks IRIs with rfc3987-syntax only where it is installed; building its
 	@# grammar adds 2-4 s to every import of nbformat (each nbgrader process), and no
 	@# schema here has an IRI to check.

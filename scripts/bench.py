@@ -1,6 +1,6 @@
 """The project's performance record: every figure next to its baseline or its target.
 
-    make bench                      # everything (4.5 to 9.5 minutes on 2 CPU cores)
+    make bench                      # everything (6 to 11 minutes on 2 CPU cores)
     .venv/bin/python scripts/bench.py --only demos,grading --class-size 20
 
 Writes ``benchmarks/results.json`` and prints one table. Sections:
@@ -20,6 +20,8 @@ Writes ``benchmarks/results.json`` and prints one table. Sections:
   bench's time down, 1 and 2 workers without the sandbox grade its first 4, and a local Dask
   cluster of 2 workers its first 4. One worker grades half of its sample before two workers
   grade theirs, and the other half after (``grading_turns``).
+- **book**: ``make book`` from nothing (an empty execution cache: the four notebooks run, then
+  Sphinx) and again with no change, each as the command a reader runs.
 - **tests**: the wall time of the last ``make test-fast`` and ``make test`` runs, which the test
   suite records itself in ``benchmarks/test_times.json`` (running the suite here would take
   longer than the whole bench may).
@@ -40,6 +42,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -69,11 +72,13 @@ from helpers.rules import reference as rules_reference  # noqa: E402
 RESULTS = REPO_ROOT / "benchmarks" / "results.json"
 TEST_TIMES = REPO_ROOT / "benchmarks" / "test_times.json"
 BROWSER_TIMINGS = REPO_ROOT / "build" / "browser" / "timings.json"
-SECTIONS = ("demos", "notebooks", "grading", "tests", "gpu", "hooks")
+SECTIONS = ("demos", "notebooks", "book", "grading", "tests", "gpu", "hooks")
 DEMO_TARGET_SECONDS = 1.0
 DEMO_TARGET_RATIO = 2.0
 DEMOS_SUM_TARGET_RATIO = 3.0
 NOTEBOOK_TARGET_SECONDS = 60.0
+BOOK_FIRST_TARGET_SECONDS = 300.0
+BOOK_REBUILD_TARGET_SECONDS = 10.0
 GRADING_TARGET_SECONDS = 10.0
 GRADING_TARGET_SPEEDUP = 1.7
 
@@ -336,6 +341,41 @@ def notebook_rows() -> list[Row]:
             rows.append(row)
             print(format_row(row), flush=True)
     return rows
+
+
+# --------------------------------------------------------------------------------------
+# The website
+# --------------------------------------------------------------------------------------
+
+
+def book_rows() -> list[Row]:
+    """``make book`` into a fresh folder with an empty cache, then again with no change."""
+    with tempfile.TemporaryDirectory(prefix="bench-book-") as folder:
+        command = [
+            sys.executable, "-m", "instructor.book",
+            "--output", f"{folder}/site", "--work", f"{folder}/work",
+        ]
+        seconds = []
+        for _ in range(2):
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+            seconds.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise RuntimeError(f"make book failed:\n{done.stderr[-3000:]}")
+    first = Row(
+        "book", "make book, first build (4 notebooks run, then Sphinx)", seconds[0],
+        target=f"<= {BOOK_FIRST_TARGET_SECONDS:g} s",
+        met=seconds[0] <= BOOK_FIRST_TARGET_SECONDS,
+    )
+    again = Row(
+        "book", "make book again, nothing changed", seconds[1],
+        target=f"<= {BOOK_REBUILD_TARGET_SECONDS:g} s",
+        met=seconds[1] <= BOOK_REBUILD_TARGET_SECONDS,
+        note="the executed notebooks come from the cache; Sphinx rebuilds no page",
+    )
+    for row in (first, again):
+        print(format_row(row), flush=True)
+    return [first, again]
 
 
 # --------------------------------------------------------------------------------------
@@ -674,6 +714,7 @@ def main() -> None:
     runs = {
         "demos": lambda: demo_rows(arguments.repeats),
         "notebooks": notebook_rows,
+        "book": book_rows,
         "grading": lambda: grading_rows(
             arguments.class_size,
             arguments.assignment,
