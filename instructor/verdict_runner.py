@@ -352,15 +352,16 @@ def _stub(message: str, allowed: Any = None) -> types.FunctionType:
     return namespace["stub"]
 
 
-def _replace_everywhere(original: Any, replacement: Any) -> None:
-    """Put ``replacement`` wherever a module (or a class in one) holds ``original``."""
+def _replace_everywhere(replacements: dict[int, Any]) -> None:
+    """Wherever a module holds an object whose id is a key of ``replacements``, put that
+    key's value instead (one pass over every module)."""
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
             continue
         for key, value in list(namespace.items()):
-            if value is original:
-                namespace[key] = replacement
+            if id(value) in replacements:
+                namespace[key] = replacements[id(value)]
 
 
 def _keep_alive(value: Any) -> None:
@@ -413,21 +414,20 @@ def _lock_autograd_away(exercise: str, description: str) -> None:
     threads = _message(exercise, f"{description} (it started a thread, where autograd is on)")
     _keep_alive(torch._C._InferenceMode(True))
     harmless = {"_set_grad_enabled": False, "_set_fwd_grad_enabled": False, "_InferenceMode": True}
+    stubs: dict[int, Any] = {}
     for name in AUTOGRAD_SWITCHES:
-        original = getattr(torch._C, name, None)
-        if original is not None:
-            _replace_everywhere(original, _stub(message, harmless.get(name)))
+        if (original := getattr(torch._C, name, None)) is not None:
+            stubs[id(original)] = _stub(message, harmless.get(name))
+    for name in FUNCTORCH_SWITCHES:
+        if (original := getattr(torch._C._functorch, name, None)) is not None:
+            stubs[id(original)] = _stub(message)
+    owners = {"_thread": _thread, "threading": threading}
+    for module, name in THREAD_STARTERS:
+        if (original := getattr(owners[module], name, None)) is not None:
+            stubs[id(original)] = _stub(threads)
+    _replace_everywhere(stubs)
     # the operator that TorchScript compiles `torch._C._set_grad_enabled` to, by its usual route
     torch.ops.aten.set_grad_enabled = _stub(message, False)
-    for name in FUNCTORCH_SWITCHES:
-        original = getattr(torch._C._functorch, name, None)
-        if original is not None:
-            _replace_everywhere(original, _stub(message))
-    for module, name in THREAD_STARTERS:
-        owner = {"_thread": _thread, "threading": threading}[module]
-        original = getattr(owner, name, None)
-        if original is not None:
-            _replace_everywhere(original, _stub(threads))
 
 
 def _seal(exercise: Any, zygote: Zygote) -> None:
