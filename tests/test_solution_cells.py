@@ -174,3 +174,168 @@ def test_an_unstarted_exercise_fails_under_nbgrader_but_lets_run_all_go_on(
         monkeypatch.setenv("NBGRADER_EXECUTION", mode)
         with pytest.raises(AssertionError, match="`scaled` is not done yet"):
             registry.self_check("scaled", kernel.namespace["scaled"])
+
+
+# --------------------------------------------------------------------------------------
+# Graded for real: the grader and the notebook's self-check agree on both kinds of answer
+# --------------------------------------------------------------------------------------
+
+ADAM_WITH_A_CONSTANT = '''
+FIRST_STEP = 1
+
+
+class Adam(Rule):
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        super().__init__(lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon)
+
+    def init(self, param):
+        return torch.zeros_like(param), torch.zeros_like(param), FIRST_STEP - 1
+
+    def apply(self, state, param, grad):
+        m, v, t = state
+        m = self.beta1 * m + (1 - self.beta1) * grad
+        v = self.beta2 * v + (1 - self.beta2) * grad**2
+        t = t + 1
+        m_hat, v_hat = m / (1 - self.beta1**t), v / (1 - self.beta2**t)
+        return (m, v, t), self.lr * m_hat / (torch.sqrt(v_hat) + self.epsilon)
+'''
+ADAMW_ON_THE_STUDENTS_ADAM = '''
+class AdamW(Adam):
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8, weight_decay=1e-2):
+        Rule.__init__(self, lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                      weight_decay=weight_decay)
+
+    def apply(self, state, param, grad):
+        state, step = super().apply(state, param, grad)
+        return state, step + self.lr * self.weight_decay * param
+'''
+CUBIC_WITH_A_HELPER = '''
+TWO = 2.0
+
+
+def summed_squares(prediction, target):
+    return ((prediction - target) ** 2).sum()
+
+
+def cubic_gradients(x, y, a, b, c, d):
+    residual = a + b * x + c * x**2 + d * x**3 - y
+    return tuple(float(np.sum(TWO * residual * x**power)) for power in range(4))
+'''
+FIT_WITH_THE_EARLIER_HELPER = '''
+def fit_polynomial(model, x, y, optimizer, steps):
+    history = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = summed_squares(model(x), y)
+        loss.backward()
+        optimizer.step()
+        history.append(loss.item())
+    return history
+'''
+UPDATE_WITH_A_DEMO_CELLS_VARIABLE = '''
+def gradient_update(loss, params, lr=1e-3):
+    grads = torch.autograd.grad(loss, params)
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p -= SCALE * lr * g
+'''
+SUBMISSIONS = {
+    "04_optimizer_rules": (
+        {"Adam": ADAM_WITH_A_CONSTANT, "AdamW": ADAMW_ON_THE_STUDENTS_ADAM}, None
+    ),
+    "01_pytorch_basics": (
+        {"cubic_gradients": CUBIC_WITH_A_HELPER, "fit_polynomial": FIT_WITH_THE_EARLIER_HELPER},
+        None,
+    ),
+    "03_optimization": ({"gradient_update": UPDATE_WITH_A_DEMO_CELLS_VARIABLE}, "SCALE = 1.0"),
+}
+
+
+def _submission(assignment: str):
+    """The release without its demo cells, with the solution cells above (and a cell of the
+    student's own after the setup cells, where one is given)."""
+    import nbformat
+
+    from instructor.notebook import find_cell, nbgrader_metadata, topics
+
+    topic = next(t for t in topics() if t.assignment == assignment)
+    notebook = nbformat.read(topic.release_path(), as_version=4)
+    replacements, own_cell = SUBMISSIONS[assignment]
+    first = next(i for i, c in enumerate(notebook.cells) if nbgrader_metadata(c).get("solution"))
+    notebook.cells = [
+        cell
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "markdown"
+        or nbgrader_metadata(cell)
+        or (index < first and "import" in cell.source)
+    ]
+    for grade_id, source in replacements.items():
+        find_cell(notebook, grade_id).source = source
+    if own_cell:
+        notebook.cells.insert(first, nbformat.v4.new_code_cell(own_cell))
+    return topic, notebook
+
+
+@pytest.fixture(scope="module")
+def graded_and_run(tmp_path_factory):
+    """Each submission graded by the real class grader and run in a real kernel."""
+    import nbformat
+
+    from instructor import classroom
+    from instructor.execution import execute_notebook
+    from instructor.notebook import REPO_ROOT
+
+    root = tmp_path_factory.mktemp("rule")
+    (root / "solutions").symlink_to(REPO_ROOT / "solutions")
+    course = classroom.Course(root=root)
+    classroom.release(course, list(SUBMISSIONS))
+    run = {}
+    for assignment in SUBMISSIONS:
+        topic, notebook = _submission(assignment)
+        folder = root / "submitted" / "student" / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(notebook, folder / topic.notebook_name)
+        run[assignment] = execute_notebook(notebook, REPO_ROOT / "notebooks" / assignment)
+    results = classroom.grade_class(
+        course, workers=2, feedback=False, assignments=list(SUBMISSIONS)
+    )
+    return {r.assignment: r for r in results}, run
+
+
+def _test_cell_output(notebook, exercise: str) -> str:
+    import json
+
+    from instructor.notebook import find_cell
+
+    return json.dumps(find_cell(notebook, f"test_{exercise}").get("outputs", []))
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("assignment", "exercise"),
+    [("04_optimizer_rules", "Adam"), ("04_optimizer_rules", "AdamW"),
+     ("01_pytorch_basics", "cubic_gradients"), ("01_pytorch_basics", "fit_polynomial")],
+)
+def test_constants_of_its_cell_and_earlier_exercises_code_earn_full_marks_and_a_green_check(
+    graded_and_run, assignment, exercise
+):
+    from instructor.notebook import is_test_of, topics
+
+    results, run = graded_and_run
+    cells = results[assignment].cells
+    earned = sum(points for grade_id, points in cells.items() if is_test_of(grade_id, exercise))
+    registry = next(t for t in topics() if t.assignment == assignment).exercises
+    assert earned == registry[exercise].points, results[assignment]
+    output = _test_cell_output(run[assignment], exercise)
+    assert '"output_type": "error"' not in output, output
+    assert "not done yet" not in output
+
+
+@pytest.mark.e2e
+def test_a_variable_of_another_cell_fails_in_the_grader_and_in_the_self_check_alike(
+    graded_and_run,
+):
+    results, run = graded_and_run
+    assert results["03_optimization"].cells["test_gradient_update"] == 0
+    output = _test_cell_output(run["03_optimization"], "gradient_update")
+    assert "`gradient_update` uses `SCALE`" in output and "invisible to the grader" in output

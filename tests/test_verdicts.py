@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 from instructor import verdicts
 from instructor.notebook import is_test_of
@@ -133,3 +134,31 @@ def test_nbgrader_process_needs_no_torch_to_apply_verdicts():
 def test_static_scan_flags_constructs_reached_through_modules():
     source = "import builtins\ndef f(m):\n    builtins.exec('1')\n    m.__loader__.exec_module(m)\n"
     assert verdicts.flag_constructs(source) == ["builtins", "exec", "module loaders"]
+
+
+@pytest.mark.parametrize(
+    ("source", "label"),
+    [
+        ("import os\ndef f():\n    os.rename('a', 'b')\n", "file changes"),
+        ("import os\ndef f():\n    os.replace('a', 'b')\n", "file changes"),
+        ("from pathlib import Path\ndef f():\n    Path('a').symlink_to('b')\n", "file changes"),
+        ("import shutil\ndef f():\n    shutil.copytree('a', 'b')\n", "file changes"),
+        ("import sys\ndef f():\n    sys.path.insert(0, '/opt')\n", "sys.path changes"),
+        ("import sys\ndef f():\n    sys.meta_path.append(None)\n", "import machinery"),
+        ("import zipimport\ndef f():\n    zipimport.zipimporter('a.whl')\n", "import machinery"),
+        ("import importlib.util\ndef f():\n    importlib.util.find_spec('x')\n", "importlib"),
+        ("import torch\ndef f():\n    torch._C._set_grad_enabled(True)\n", "torch internals"),
+        ("import torch\ndef f():\n    return torch.ops.aten._fused_adam_\n", "torch internals"),
+        ("import os\ndef f():\n    os.write(3, b'x')\n", "file access"),
+    ],
+)
+def test_static_scan_names_file_changes_import_machinery_and_torch_internals(source, label):
+    assert label in verdicts.flag_constructs(source)
+
+
+def test_static_scan_leaves_ordinary_code_alone():
+    source = (
+        "import torch\nimport numpy as np\n\ndef f(x, text):\n"
+        "    return torch.sqrt(x).sum(), text.replace('a', 'b'), np.linalg.svd(x)\n"
+    )
+    assert verdicts.flag_constructs(source) == []
