@@ -22,7 +22,7 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
 
 grade: $(INSTALLED)  ## release, autograde submitted/ (sandboxed), print the table, write grades.csv
-	$(PY) -m instructor.classroom grade $(RELEASE_OPTIONS) $(GRADE_OPTIONS)
+	$(PY) -m instructor.cli grade $(RELEASE_OPTIONS) $(GRADE_OPTIONS)
 
 test: $(INSTALLED)  ## the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
@@ -33,7 +33,7 @@ test-fast: $(INSTALLED)  ## unit tests and in-process exercise checks, about a m
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not e2e"
 
 release: $(INSTALLED)  ## regenerate notebooks/ from solutions/ and the example submissions
-	$(PY) -m instructor.classroom release $(RELEASE_OPTIONS)
+	$(PY) -m instructor.cli release $(RELEASE_OPTIONS)
 
 sync: $(INSTALLED)  ## pair each solution notebook with its jupytext source (edit the .py)
 	$(VENV)/bin/jupytext --sync solutions/*/*.ipynb

@@ -1,18 +1,21 @@
-"""nbgrader settings for the course: run nbgrader commands from the repository root."""
+"""nbgrader settings for the course: run nbgrader commands from the repository root.
 
-import os
+Every folder and limit comes from the course's one settings object (``instructor.settings``);
+loading this file changes nothing else.
+"""
 
-from instructor.verdicts import DECIDED_FOLDER_VARIABLE, load_decided
+from instructor.settings import SETTINGS
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
+folders, limits = SETTINGS.folders, SETTINGS.limits
 
-c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "notebooks"
-c.CourseDirectory.submitted_directory = "submitted"
-c.CourseDirectory.autograded_directory = "autograded"
-c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
+c.CourseDirectory.root = str(SETTINGS.root)
+c.CourseDirectory.source_directory = folders.source
+c.CourseDirectory.release_directory = folders.release
+c.CourseDirectory.submitted_directory = folders.submitted
+c.CourseDirectory.autograded_directory = folders.autograded
+c.CourseDirectory.feedback_directory = folders.feedback
+c.CourseDirectory.db_url = f"sqlite:///{SETTINGS.root / folders.gradebook}"
 
 # The jupytext sources of the solutions (*.py) stay out of the release.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
@@ -21,24 +24,19 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearOutput.enabled = True
 
-# Execution while validating and autograding: a cell that runs longer than this is
-# interrupted (it gets an error, the rest of the notebook still runs).
-c.Execute.timeout = 120
+# Execution while validating and autograding: a cell that runs longer than the course's one
+# cell limit is interrupted (it gets an error, the rest of the notebook still runs).
+c.Execute.timeout = limits.cell_timeout_s
 c.Execute.interrupt_on_timeout = True
 # After the last cell the kernel is killed, not asked to exit: its clean-up (atexit hooks,
 # freeing torch) serves nothing here and held each submission up for about 2 s.
 c.Execute.shutdown_kernel = "immediate"
 
-# nbgrader scores a test cell 0 when it writes anything to stderr, and Python warnings go
-# there. Library warnings (deprecations in torch, numpy, matplotlib) say nothing about the
-# student's answer, so grading kernels, which inherit this environment, ignore them.
-os.environ["PYTHONWARNINGS"] = "ignore"
-
 # Autograding: the hidden tests never run in the student's kernel (and so never reach the
 # feedback); after the notebook has run, every test cell's outcome is set from a verdict
-# decided outside the kernel (instructor/verdicts.py). The rest is nbgrader's own pipeline.
-# The verdicts the class grader decided ahead are read now, before any kernel runs.
-c.ApplyVerdicts.decided = load_decided(os.environ.get(DECIDED_FOLDER_VARIABLE))
+# decided outside the kernel (instructor/verdicts.py; the class grader passes the folders of
+# the verdicts it decided ahead and of the reports on the command line). The rest is
+# nbgrader's own pipeline.
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "instructor.execution.SlicedPollExecute",  # nbgrader's Execute, see its docstring

@@ -40,8 +40,9 @@ from pathlib import Path
 
 import nbformat
 
-from instructor.classroom import COURSE_REPO_LINE, Course, read_manifest
+from instructor.model import Course
 from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+from instructor.release import COURSE_REPO_LINE, read_manifest
 
 BOOK_CONFIG = REPO_ROOT / "book"  # conf.py, the landing page, the style sheet
 OUTPUT = REPO_ROOT / "build" / "book"

@@ -35,7 +35,9 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-MAX_FRAME_BYTES = 64 * 2**20  # one exercise's result, or one task
+from instructor.settings import SETTINGS
+
+MAX_FRAME_BYTES = SETTINGS.limits.result_bytes  # one exercise's result, or one task
 MAX_HEADER_BYTES = 2**20
 MAX_TEXT = 500  # characters of an error message kept
 MAX_NAME = 200

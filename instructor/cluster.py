@@ -3,7 +3,7 @@
     make grade SCHEDULER=local                # a LocalCluster on this machine, one worker per core
     make grade SCHEDULER=tcp://host:8786      # a running cluster (`dask scheduler`, `dask worker`)
 
-Each task grades one student's submission of one assignment with ``classroom.grade_batch``
+Each task grades one student's submission of one assignment with ``batch.grade_batch``
 (its own nbgrader process, sandboxed kernel and verdicts, exactly as on one machine) in a
 temporary folder on the worker. It carries what is specific to this run: the submission's
 files, and the assignment's source and release notebooks with the release gradebook
@@ -33,20 +33,19 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from distributed import Client, Future, KilledWorker, LocalCluster, as_completed, get_worker
 from distributed.comm.addressing import get_address_host
-from tqdm.auto import tqdm
 
-from instructor import classroom
-from instructor.classroom import Course, Result
-from instructor.notebook import REPO_ROOT
+from instructor import batch
+from instructor.grading import BatchOptions, Job, fingerprint
+from instructor.model import Course, Result, Status
+from instructor.settings import REPO_ROOT
 
-CRASHED_WORKER = "crashed worker"
 # A task that was running on one worker that died runs again elsewhere; on a second, it stops.
 ALLOWED_FAILURES = 1
 # Submissions in flight per worker thread: the rest wait here as paths, not in memory as bytes.
@@ -73,7 +72,7 @@ def course_version() -> dict[str, dict[str, str]]:
     code, configuration and data, and the versions of Python and of the grading packages."""
     files = {
         path: digest
-        for path, digest in classroom.fingerprint(REPO_ROOT).items()
+        for path, digest in fingerprint(REPO_ROOT).items()
         if Path(path).parts[0] not in SHIPPED
     }
     packages = {"python": platform.python_version()}
@@ -207,7 +206,7 @@ def grade_on_worker(
     feedback: bool,
     sandboxed: bool | None,
 ) -> Graded:
-    """Grade one submission on this Dask worker exactly as ``classroom.grade_batch`` does."""
+    """Grade one submission on this Dask worker exactly as ``batch.grade_batch`` does."""
     worker = get_worker()
     mine = course_version()
     if version_id(mine) != version:
@@ -226,7 +225,7 @@ def grade_on_worker(
         for path, content in submission.files.items():
             (target / path).parent.mkdir(parents=True, exist_ok=True)
             (target / path).write_bytes(content)
-        [result] = classroom.grade_batch(
+        [result] = batch.grade_batch(
             course,
             submission.assignment,
             [submission.student],
@@ -261,7 +260,7 @@ def _set_allowed_failures(count: int, dask_scheduler=None) -> int:
 
 
 def local_cluster(workers: int | None = None) -> LocalCluster:
-    """Worker processes on this machine, one grading thread each (as ``grade_class``'s pool)."""
+    """Worker processes on this machine, one grading thread each (as the threads' pool)."""
     return LocalCluster(
         n_workers=workers or os.cpu_count() or 1,
         threads_per_worker=1,
@@ -332,11 +331,12 @@ def _grade_on_cluster(
     max_scores: dict[str, float],
     shipped: Future,
     options: dict,
+    finished: Callable[[Result], None],
 ) -> dict[tuple[str, str], Result]:
     """Submit the jobs a window at a time; write each result's files as it comes back."""
     waiting = iter(jobs)
     in_flight: dict[Future, tuple[str, str]] = {}
-    finished = as_completed()
+    completed = as_completed()
 
     def submit_more() -> None:
         window = TASKS_PER_THREAD * max(1, sum(client.nthreads().values()))
@@ -350,56 +350,45 @@ def _grade_on_cluster(
                 **options,
             )
             in_flight[future] = (assignment, student)
-            finished.add(future)
+            completed.add(future)
             if len(in_flight) >= window:
                 return
 
     results = {}
     submit_more()
-    with tqdm(total=len(jobs), desc="grading", unit="notebook") as progress:
-        for future in finished:
-            assignment, student = in_flight.pop(future)
-            try:
-                graded = future.result()
-            except KilledWorker:
-                result = Result(student, assignment, CRASHED_WORKER, 0.0, max_scores[assignment])
-                graded = Graded(result, {})
-            except BaseException:
-                client.cancel(list(in_flight))
-                raise
-            _write_outputs(output_root, graded.result, graded.outputs)
-            results[assignment, student] = result = graded.result
-            progress.write(
-                f"{result.student} / {result.assignment}: "
-                f"{result.score:g} of {result.max_score:g}, {result.status}"
-            )
-            progress.update()
-            submit_more()
+    for future in completed:
+        assignment, student = in_flight.pop(future)
+        try:
+            graded = future.result()
+        except KilledWorker:
+            points = max_scores[assignment]
+            graded = Graded(Result(student, assignment, Status.CRASHED_WORKER, 0.0, points), {})
+        except BaseException:
+            client.cancel(list(in_flight))
+            raise
+        _write_outputs(output_root, graded.result, graded.outputs)
+        results[assignment, student] = graded.result
+        finished(graded.result)
+        submit_more()
     return results
 
 
-def grade_class(
+def grade_on_cluster(
     course: Course,
+    jobs: Sequence[Job],
+    submitted_root: Path,
+    output_root: Path,
     scheduler: str,
-    submitted_root: Path | None = None,
-    output_root: Path | None = None,
-    workers: int | None = None,
-    assignments: Iterable[str] | None = None,
-    students: Iterable[str] | None = None,
-    cell_timeout: int | None = None,
-    feedback: bool = True,
-    sandboxed: bool | None = None,
-    roster: Iterable[str] | None = None,
+    workers: int | None,
+    options: BatchOptions,
+    finished: Callable[[Result], None],
 ) -> list[Result]:
-    """``classroom.grade_class`` on the Dask cluster at ``scheduler`` (``"local"``: a new
-    ``LocalCluster`` of ``workers`` processes): one task per submission, same results."""
-    submitted_root = submitted_root or course.root / course.submitted
-    output_root = output_root or course.root
-    batches, missing = classroom.plan_class(course, submitted_root, assignments, students, roster)
-    jobs = [(assignment, student) for assignment, [student] in batches]
-    max_scores = {a: classroom._max_score(course, a) for a in {a for a, _ in jobs}}
+    """Every job (one submission each) as a task on the Dask cluster at ``scheduler``
+    (``"local"``: a new ``LocalCluster`` of ``workers`` processes), in the jobs' order."""
+    submissions = [(assignment, student) for assignment, [student] in jobs]
+    max_scores = {a: batch.max_score(course, a) for a in {a for a, _ in submissions}}
     here = course_version()
-    with classroom.course_left_untouched(course), connected(scheduler, workers) as client:
+    with connected(scheduler, workers) as client:
         print(f"Dask dashboard: {client.dashboard_link}")
         try:
             client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
@@ -415,18 +404,19 @@ def grade_class(
         shipped = client.submit(
             CourseFiles, files.source, files.release, files.files, key=f"course-{files.digest}"
         )
-        options = {
+        task_options = {
             "version": version_id(here),
             "threads_by_host": _kernel_threads(descriptions, client.nthreads()),
-            "cell_timeout": cell_timeout,
-            "feedback": feedback,
-            "sandboxed": sandboxed,
+            "cell_timeout": options.cell_timeout,
+            "feedback": options.feedback,
+            "sandboxed": options.sandboxed,
         }
         with _allowed_failures(client, ALLOWED_FAILURES):
             graded = _grade_on_cluster(
-                client, jobs, submitted_root, output_root, max_scores, shipped, options
+                client, submissions, submitted_root, output_root, max_scores, shipped,
+                task_options, finished,
             )
-    return missing + [graded[job] for job in jobs]
+    return [graded[job] for job in submissions]
 
 
 def benchmark(
@@ -440,12 +430,14 @@ def benchmark(
 
     The cluster's start-up is measured apart (``cluster_start_s``): a class pays it once.
     """
+    from instructor.grading import grade_class, plan_class
+
     chosen = list(assignments or course.assignments())
-    jobs, _ = classroom.plan_class(course, course.root / course.submitted, chosen)
+    jobs, _ = plan_class(course, course.root / course.submitted, chosen)
     seconds: dict[str, float] = {"notebooks": len(jobs)}
     with tempfile.TemporaryDirectory(prefix="bench-plain-") as plain:
         start = time.perf_counter()
-        classroom.grade_class(
+        grade_class(
             course, output_root=Path(plain), workers=workers, assignments=chosen, feedback=feedback
         )
         seconds["plain_s"] = (time.perf_counter() - start) / max(1, len(jobs))
@@ -456,10 +448,10 @@ def benchmark(
             start = time.perf_counter()
             grade_class(
                 course,
-                cluster.scheduler_address,
                 output_root=Path(clustered),
                 assignments=chosen,
                 feedback=feedback,
+                scheduler=cluster.scheduler_address,
             )
             seconds["cluster_s"] = (time.perf_counter() - start) / max(1, len(jobs))
     return seconds

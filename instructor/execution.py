@@ -57,11 +57,27 @@ class SlicedPollKernelManager(AsyncKernelManager):
 
 
 class SlicedPollExecute(Execute):
-    """nbgrader's ``Execute`` step (configured as ``Execute``) with the sliced-poll client."""
+    """nbgrader's ``Execute`` step (configured as ``Execute``) with the sliced-poll client.
+
+    It also notes every cell it interrupts at the time limit in
+    ``resources["course"]["timed_out_cells"]`` (grade_id, or the cell's number), where
+    ``ApplyVerdicts`` finds them: the status comes from what happened, never from what a
+    cell printed.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SlicedPollKernelManager)
         super().__init__(*args, **kwargs)
+
+    async def _async_handle_timeout(
+        self, timeout: int, cell: nbformat.NotebookNode | None = None
+    ) -> None | dict[str, Any]:
+        if cell is not None:
+            grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+            label = grade_id or f"cell {self.nb.cells.index(cell) + 1}"
+            course = self.resources.setdefault("course", {})
+            course.setdefault("timed_out_cells", []).append(label)
+        return await super()._async_handle_timeout(timeout, cell)
 
 
 def execute_notebook(

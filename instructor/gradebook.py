@@ -23,9 +23,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SAWarning
 
-from instructor.classroom import Course, Result, subprocess_environment
-
-MISSING = "missing"  # the student has no folder for the assignment: no submission rows
+from instructor.model import Course, Result, Status
+from instructor.nbgrader_commands import subprocess_environment
 
 
 class GradebookError(RuntimeError):
@@ -113,7 +112,7 @@ def _replace_submission(gradebook: Gradebook, result: Result) -> None:
     gradebook.update_or_create_student(result.student)
     with contextlib.suppress(MissingEntry):
         gradebook.remove_submission(result.assignment, result.student)
-    if result.status == MISSING:
+    if result.status is Status.MISSING:  # no folder for the assignment: no submission rows
         return
     submission = gradebook.add_submission(result.assignment, result.student)
     for notebook in submission.notebooks:

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 
 import nbformat
 
+from instructor.settings import REPO_ROOT
+
 if TYPE_CHECKING:
     from helpers.exercise import Registry
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def nbgrader_metadata(cell: nbformat.NotebookNode) -> dict:

@@ -1,15 +1,15 @@
-"""The gradebook report: per exercise, the class's mean score and its most common failing check.
+"""What a graded class looks like: the score table, ``grades.csv``, and the gradebook report
+(per exercise, the class's mean score and its most common failing check, as a table and as
+a bar chart next to ``grades.csv``).
 
-``make grade`` prints it as a table under the score table and draws it as a bar chart (a PNG
-next to ``grades.csv``). Scores come from the grading results (points per test cell); the
-failing checks from the test cells' outputs in the autograded notebooks, which hold the
-verdict of each exercise (``instructor.verdicts``) or, in a course without a registry, the
-kernel's error.
+Everything here reads the results as data (``instructor.model``): the points per test cell,
+the status and notes, and each exercise's verdict with its short check label.
 """
 
 from __future__ import annotations
 
-import re
+import csv
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,11 +18,43 @@ from pathlib import Path
 import nbformat
 from matplotlib.figure import Figure
 
-from instructor.classroom import EXAMPLE_STUDENTS, Course, Result
-from instructor.notebook import nbgrader_metadata
+from instructor.model import EXAMPLE_STUDENTS, Course, Result
+from instructor.notebook import is_test_of, nbgrader_metadata
 
 CHART_SUFFIX = "_by_exercise.png"
-NO_MESSAGE = "(no message)"
+NO_VERDICT = "(no verdict: graded in the kernel)"
+
+
+def format_table(results: Sequence[Result]) -> str:
+    """A plain-text table: one row per student and assignment."""
+    header = ("student", "assignment", "score", "status")
+    rows = [
+        (r.student, r.assignment, f"{r.score:g} / {r.max_score:g}", r.status_text())
+        for r in sorted(results, key=lambda r: (r.student, r.assignment))
+    ]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_csv(results: Sequence[Result], path: Path) -> None:
+    """One row per student and assignment: the score, the status and its notes, the points
+    of every test cell."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["student", "assignment", "score", "max_score", "status", "notes", "cells"]
+        )
+        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+            status = f"{r.status.value} {r.detail}".strip()
+            notes = "; ".join(str(note) for note in r.notes)
+            writer.writerow(
+                [r.student, r.assignment, r.score, r.max_score, status, notes, json.dumps(r.cells)]
+            )
 
 
 @dataclass
@@ -54,30 +86,16 @@ def _test_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     ]
 
 
-def check_label(cell: nbformat.NotebookNode) -> str:
-    """What a failing test cell says, cut to its first clause: ``"Velocity after call 2 is
-    not right"`` rather than the amount it is off by, which differs for every submission."""
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "error":
-            text = (output.get("evalue") or output.get("ename") or "").strip()
-            first_line = text.splitlines()[0] if text else ""
-            return re.split(r":\s", first_line, maxsplit=1)[0] or NO_MESSAGE
-    return NO_MESSAGE
-
-
 def _exercise_name(grade_id: str) -> str:
     return grade_id.removeprefix("test_")
 
 
-def summarize(
-    results: Sequence[Result], course: Course, autograded_root: Path | None = None
-) -> Summary:
+def summarize(results: Sequence[Result], course: Course) -> Summary:
     """Per exercise of every assignment in ``results``: mean score and most common failure.
 
     The example students (the solution and the untouched release) are left out unless
     nobody else submitted.
     """
-    autograded_root = autograded_root or course.root / "autograded"
     students = sorted({r.student for r in results} - set(EXAMPLE_STUDENTS))
     only_examples = not students
     counted = [r for r in results if only_examples or r.student not in EXAMPLE_STUDENTS]
@@ -93,7 +111,7 @@ def summarize(
                 failures: Counter[str] = Counter()
                 for result in graded:
                     if result.cells.get(grade_id, 0.0) < points:
-                        failures[_failing_check(autograded_root, result, name, grade_id)] += 1
+                        failures[_failing_check(result, grade_id)] += 1
                 common = failures.most_common(1)
                 exercises.append(
                     ExerciseSummary(
@@ -110,15 +128,12 @@ def summarize(
     return Summary(exercises, sorted({r.student for r in counted}), only_examples)
 
 
-def _failing_check(autograded_root: Path, result: Result, name: str, grade_id: str) -> str:
-    path = autograded_root / result.student / result.assignment / name
-    if not path.exists():
-        return NO_MESSAGE
-    notebook = nbformat.read(path, as_version=4)
-    for cell in _test_cells(notebook):
-        if nbgrader_metadata(cell).get("grade_id") == grade_id:
-            return check_label(cell)
-    return NO_MESSAGE
+def _failing_check(result: Result, grade_id: str) -> str:
+    """The short label of what failed in the exercise that ``grade_id`` tests."""
+    for exercise, verdict in result.verdicts.items():
+        if is_test_of(grade_id, exercise):
+            return verdict.check
+    return NO_VERDICT
 
 
 def format_report(summary: Summary) -> str:

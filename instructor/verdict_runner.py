@@ -55,8 +55,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from instructor import channel
+from instructor.settings import SETTINGS
 
-MEMORY_LIMIT_BYTES = 4 * 2**30
 # A function whose bytecode is at least this long is recognised wherever a copy of it turns
 # up; shorter ones (accessors, one-line wrappers) could match honest code by chance.
 FINGERPRINT_MIN_BYTES = 160
@@ -656,7 +656,8 @@ def _exit_status(pid: int, deadline: float) -> int | None:
 
 def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
+    memory = int(SETTINGS.limits.runner_memory_gb * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     job_frame = channel.read_frame(stdin)
     if job_frame is None:
         return 0

@@ -34,37 +34,37 @@ import signal
 import subprocess
 import threading
 import time
-from dataclasses import asdict, dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Dict
+from traitlets import Unicode
 
 from instructor import channel, sandbox
+from instructor.model import Verdict, VerdictKind
 from instructor.notebook import (
-    REPO_ROOT,
     Topic,
     find_cell,
     is_test_of,
     nbgrader_metadata,
     topics,
 )
+from instructor.settings import SETTINGS
 
 # numpy, torch and helpers (which imports torch) are imported where a verdict is decided:
 # nbgrader's process imports this module and usually only applies verdicts decided earlier.
 if TYPE_CHECKING:
     from helpers.exercise import Exercise
 
-CHILD_TIMEOUT_S = 120  # per exercise and source
-RUNNER_START_S = 60  # the runner's imports, before the first child
-ANSWER_MARGIN_S = 10  # beyond a child's limit, for the runner to report it
 OUTCOMES = ("finished", "crashed", "timed out", "too large")
-REPORT_FOLDER_VARIABLE = "COURSE_VERDICT_REPORTS"
-DECIDED_FOLDER_VARIABLE = "COURSE_DECIDED_VERDICTS"  # read by nbgrader_config.py
-RELEASE_ROOT_VARIABLE = "COURSE_RELEASE_ROOT"  # the course whose notebooks/ holds the release
+# The short labels of verdicts that no comparison produced (the report counts labels).
+PASSED, NOT_DONE = "passed", "not done yet"
+TOOK_TOO_LONG, CRASHED = "took too long", "crashed or exited early"
+UNREADABLE, TOO_LARGE = "sent back what the grader cannot read", "returned too much"
+SHORTCUT, RAISED = "used what the exercise asks to write", "raised an error"
+NAME_UNSEEN, UNCHECKABLE = "used a name the grader does not see", "outputs of the wrong kind"
 # The class grader decides verdicts in several threads, and a reference may seed torch's
 # global generator: one reference runs at a time.
 _REFERENCE_LOCK = threading.Lock()
@@ -210,35 +210,6 @@ def flag_constructs(source: str) -> list[str]:
     return found
 
 
-class VerdictKind(str, Enum):
-    """What happened to one exercise of one submission."""
-
-    PASSED = "passed"
-    NOT_DONE = "not done"
-    FAILED = "failed"
-    TIMED_OUT = "timed out"
-    CRASHED = "crashed"
-    SHORTCUT = "shortcut"
-
-
-@dataclass
-class Verdict:
-    """Whether one exercise of one submission passed its hidden checks, and why not."""
-
-    exercise: str
-    kind: VerdictKind
-    message: str
-    sandboxed: bool
-    flags: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.kind = VerdictKind(self.kind)
-
-    @property
-    def passed(self) -> bool:
-        return self.kind is VerdictKind.PASSED
-
-
 def _runner_command(sandboxed: bool, root: Path) -> tuple[list[str], dict | None]:
     argv = [sandbox.python(), "-m", "instructor.verdict_runner"]
     environment = sandbox.environment()
@@ -296,13 +267,13 @@ class Runner:
         """Run one exercise's sources on ``cases``: the child's outcome and its result."""
         try:
             if not self.ready:
-                self.reader.read(time.monotonic() + RUNNER_START_S)
+                self.reader.read(time.monotonic() + SETTINGS.limits.runner_start_s)
                 self.ready = True
             self._send({"timeout_s": timeout_s})
             self._send({"exercise": name, "sources": sources, "cases": cases})
-            deadline = time.monotonic() + timeout_s + ANSWER_MARGIN_S
+            deadline = time.monotonic() + timeout_s + SETTINGS.limits.answer_margin_s
             outcome = json.loads(self.reader.read(deadline, limit=4096))
-            payload = self.reader.read(deadline + ANSWER_MARGIN_S)
+            payload = self.reader.read(deadline + SETTINGS.limits.answer_margin_s)
         except (channel.ChannelTimeout, EOFError, channel.MalformedResult, ValueError) as error:
             raise RunnerStopped(f"the verdict runner stopped answering ({error})") from error
         if not isinstance(outcome, dict) or outcome.get("outcome") not in OUTCOMES:
@@ -331,7 +302,7 @@ def decide(
     *,
     seed: int | None = None,
     sandboxed: bool | None = None,
-    root: Path = REPO_ROOT,
+    root: Path = SETTINGS.root,
 ) -> Verdict:
     """The verdict on one solution source (``cells``: earlier exercises' solution cells, then
     the exercise's own) for ``exercise`` of ``helpers.<topic>``."""
@@ -345,7 +316,7 @@ def decide_many(
     *,
     seed: int | None = None,
     sandboxed: bool | None = None,
-    root: Path = REPO_ROOT,
+    root: Path = SETTINGS.root,
 ) -> list[Verdict]:
     """Verdicts on several solution sources of one exercise, run one after the other in ONE
     child process.
@@ -362,7 +333,7 @@ def decide_all(
     *,
     seed: int | None = None,
     sandboxed: bool | None = None,
-    root: Path = REPO_ROOT,
+    root: Path = SETTINGS.root,
 ) -> list[list[Verdict]]:
     """Per exercise of ``work``, the verdict on each of its sources (a source is a list of
     cells: earlier exercises' solution cells, then the exercise's own).
@@ -381,7 +352,7 @@ def decide_all(
         verdicts: list[list[Verdict]] = []
         stopped = ""
         for (exercise, sources), drawn, right in zip(work, cases, expected):
-            limit = CHILD_TIMEOUT_S * len(sources)
+            limit = SETTINGS.limits.cell_timeout_s * len(sources)
             if not stopped:
                 try:
                     outcome, payload = runner.run(exercise.name, sources, drawn, limit)
@@ -389,8 +360,10 @@ def decide_all(
                     stopped = str(error)
             if stopped:
                 message = f"`{exercise.name}` could not be graded: {stopped}."
-                verdicts.append([Verdict(exercise.name, VerdictKind.CRASHED, message, sandboxed)
-                                 for _ in sources])
+                verdicts.append([
+                    Verdict(exercise.name, VerdictKind.CRASHED, CRASHED, message, sandboxed)
+                    for _ in sources
+                ])
                 continue
             verdicts.append(_judge_all(exercise, sources, drawn, right, outcome, payload))
     finally:
@@ -419,22 +392,23 @@ def _judge_all(
 ) -> list[Verdict]:
     """The verdict on each source from one child's outcome and result."""
     name = exercise.name
+    limit = SETTINGS.limits.cell_timeout_s
     if outcome != "finished":
-        kind, message = {
-            "timed out": (VerdictKind.TIMED_OUT,
-                          f"`{name}` took longer than {CHILD_TIMEOUT_S} s on the hidden cases."),
-            "too large": (VerdictKind.CRASHED,
+        kind, check, message = {
+            "timed out": (VerdictKind.TIMED_OUT, TOOK_TOO_LONG,
+                          f"`{name}` took longer than {limit} s on the hidden cases."),
+            "too large": (VerdictKind.CRASHED, TOO_LARGE,
                           f"`{name}` returned more than {channel.MAX_FRAME_BYTES // 2**20} MiB "
                           "of outputs, more than the grader reads."),
-        }.get(outcome, (VerdictKind.CRASHED,
+        }.get(outcome, (VerdictKind.CRASHED, CRASHED,
                         f"`{name}` did not finish: it crashed, ran out of memory or exited "
                         "early."))
-        return [Verdict(name, kind, message, True) for _ in sources]
+        return [Verdict(name, kind, check, message, True) for _ in sources]
     try:
         results = channel.read_result(payload, len(sources), len(cases))
     except channel.MalformedResult as error:
         message = f"The grader could not read what `{name}` returned: {error}."
-        return [Verdict(name, VerdictKind.CRASHED, message, True) for _ in sources]
+        return [Verdict(name, VerdictKind.CRASHED, UNREADABLE, message, True) for _ in sources]
     return [_judge(exercise, cases, result, expected) for result in results]
 
 
@@ -445,21 +419,23 @@ def _from_error(name: str, entry: dict) -> Verdict:
 
     error = entry["error"]
     if entry["kind"] == "not done":
-        return Verdict(name, VerdictKind.NOT_DONE, f"`{name}` is not done yet.", True)
+        return Verdict(name, VerdictKind.NOT_DONE, NOT_DONE, f"`{name}` is not done yet.", True)
     if entry["kind"] == "shortcut":
-        return Verdict(name, VerdictKind.SHORTCUT, error, True)
+        return Verdict(name, VerdictKind.SHORTCUT, SHORTCUT, error, True)
     if entry["kind"] == "too large":
         message = f"`{name}` returned more outputs than the grader reads: {error}."
-        return Verdict(name, VerdictKind.CRASHED, message, True)
+        return Verdict(name, VerdictKind.CRASHED, TOO_LARGE, message, True)
     message = f"On a hidden case, `{name}` failed: {error}"
     if entry["kind"] == "missing name":
-        message += f" {RULE}"
-    return Verdict(name, VerdictKind.FAILED, message, True)
+        return Verdict(name, VerdictKind.FAILED, NAME_UNSEEN, f"{message} {RULE}", True)
+    return Verdict(name, VerdictKind.FAILED, RAISED, message, True)
 
 
 def _judge(exercise: Exercise, cases: list[dict], result: Any, expected: list[dict]) -> Verdict:
     """Compare one source's outputs on every case with the reference's."""
     import torch
+
+    from helpers.checking import check_of
 
     name = exercise.name
     if isinstance(result, dict):  # the cell could not be loaded
@@ -471,11 +447,12 @@ def _judge(exercise: Exercise, cases: list[dict], result: Any, expected: list[di
             tensors = {key: torch.from_numpy(array.copy()) for key, array in actual.items()}
             exercise.compare(case, tensors, right)
         except AssertionError as error:
-            return Verdict(name, VerdictKind.FAILED, str(error), True)
+            return Verdict(name, VerdictKind.FAILED, check_of(error), str(error), True)
         except Exception as error:  # outputs of the wrong kind or shape for this comparison
             message = f"The outputs of `{name}` could not be checked: {error}"
-            return Verdict(name, VerdictKind.FAILED, message, True)
-    return Verdict(name, VerdictKind.PASSED, f"`{name}` passed every hidden check.", True)
+            return Verdict(name, VerdictKind.FAILED, UNCHECKABLE, message, True)
+    passed = f"`{name}` passed every hidden check."
+    return Verdict(name, VerdictKind.PASSED, PASSED, passed, True)
 
 
 def topic_of(assignment: str) -> Topic:
@@ -519,7 +496,9 @@ def verdicts_for(
         if cells[-1].strip() == find_cell(release, name).source.strip():
             # The release's scaffold, untouched: it raises NotImplementedError, no need to run it.
             message = f"`{name}` is not done yet."
-            verdicts[name] = Verdict(name, VerdictKind.NOT_DONE, message, sandbox.available())
+            verdicts[name] = Verdict(
+                name, VerdictKind.NOT_DONE, NOT_DONE, message, sandbox.available()
+            )
         else:
             work.append((exercise, [cells]))
     if work:
@@ -533,29 +512,61 @@ def _cells_digest(notebook: nbformat.NotebookNode, grade_ids: list[str]) -> str:
     return hashlib.sha256(json.dumps(sources).encode()).hexdigest()
 
 
+@dataclass
+class Report:
+    """What ``ApplyVerdicts`` applied to one submission: the verdict on each exercise, and
+    the cells nbgrader stopped at their time limit (from its ``Execute`` step, never from
+    anything the kernel printed)."""
+
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    timed_out_cells: list[str] = field(default_factory=list)
+
+
 def write_report(
-    path: Path, notebook: nbformat.NotebookNode, verdicts: dict[str, Verdict]
+    path: Path,
+    notebook: nbformat.NotebookNode,
+    verdicts: dict[str, Verdict],
+    timed_out_cells: list[str] = (),
 ) -> None:
     """Save ``verdicts`` (in the notebook's exercise order) with the digest of the cells each
-    was decided on: its own solution cell and those of the exercises before it."""
+    was decided on (its own solution cell and those of the exercises before it), and the
+    cells that ran over their time."""
     names = list(verdicts)
     entries = {}
     for name, verdict in verdicts.items():
         grade_ids = names[: names.index(name) + 1]
         entries[name] = {
-            **asdict(verdict),
-            "kind": verdict.kind.value,
+            **verdict.to_json(),
             "cells": grade_ids,
             "cells_sha256": _cells_digest(notebook, grade_ids),
         }
-    path.write_text(json.dumps(entries))
+    path.write_text(json.dumps({"verdicts": entries, "timed_out_cells": list(timed_out_cells)}))
 
 
-def load_decided(folder: str | None) -> dict[str, dict]:
+def read_report(path: Path) -> Report:
+    """A report written by ``write_report``; an empty one where there is none (an assignment
+    without a registry)."""
+    if not path.exists():
+        return Report()
+    data = json.loads(path.read_text())
+    verdicts = {}
+    for name, entry in data["verdicts"].items():
+        fields = {key: value for key, value in entry.items() if key not in DIGEST_FIELDS}
+        verdicts[name] = Verdict(**fields)
+    return Report(verdicts, list(data["timed_out_cells"]))
+
+
+DIGEST_FIELDS = ("cells", "cells_sha256")
+
+
+def load_decided(folder: str) -> dict[str, dict]:
     """Every report that ``decide_ahead`` wrote in ``folder``, by student (none without one)."""
     if not folder:
         return {}
-    return {path.stem: json.loads(path.read_text()) for path in Path(folder).glob("*.json")}
+    return {
+        path.stem: json.loads(path.read_text())["verdicts"]
+        for path in Path(folder).glob("*.json")
+    }
 
 
 def unchanged_verdicts(
@@ -587,9 +598,25 @@ def decide_ahead(submission: Path, assignment: str, release_root: Path, report: 
 
 
 class ApplyVerdicts(NbGraderPreprocessor):
-    """Set each autograded test cell's outcome from its exercise's verdict (after Execute)."""
+    """Set each autograded test cell's outcome from its exercise's verdict (after Execute).
 
-    decided = Dict(help="Reports decided ahead, by student (see load_decided).").tag(config=True)
+    The class grader passes three folders on nbgrader's command line; the verdicts decided
+    ahead are read when nbgrader builds this step, before any kernel runs.
+    """
+
+    decided_folder = Unicode("", help="Reports decided ahead (see decide_ahead).").tag(
+        config=True
+    )
+    report_folder = Unicode("", help="Where to write each submission's report.").tag(
+        config=True
+    )
+    release_root = Unicode(
+        str(SETTINGS.root), help="The course whose release notebooks judge a changed cell."
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.decided = load_decided(self.decided_folder)
 
     def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
         assignment = resources["nbgrader"]["assignment"]
@@ -600,10 +627,19 @@ class ApplyVerdicts(NbGraderPreprocessor):
                 topic = topic_of(assignment)
             except KeyError:  # an assignment without a registry (the toy course of the tests)
                 self.log.warning("No registry for %s: outcomes come from the kernel.", assignment)
-                return nb, resources
-            release_root = Path(os.environ.get(RELEASE_ROOT_VARIABLE, REPO_ROOT))
-            release = nbformat.read(topic.release_path(release_root), as_version=4)
-            verdicts = verdicts_for(nb, release, topic)
+                verdicts = {}
+            else:
+                release = nbformat.read(topic.release_path(Path(self.release_root)), 4)
+                verdicts = verdicts_for(nb, release, topic)
+        if verdicts:
+            self._apply(nb, verdicts)
+        if self.report_folder:
+            timed_out = resources.get("course", {}).get("timed_out_cells", [])
+            write_report(Path(self.report_folder) / f"{student}.json", nb, verdicts, timed_out)
+        return nb, resources
+
+    @staticmethod
+    def _apply(nb: nbformat.NotebookNode, verdicts: dict[str, Verdict]) -> None:
         for cell in nb.cells:
             meta = nbgrader_metadata(cell)
             if not (meta.get("grade") and not meta.get("solution")):
@@ -614,7 +650,9 @@ class ApplyVerdicts(NbGraderPreprocessor):
             )
             if verdict is None:  # fail closed: no outcome ever comes from the kernel here
                 message = f"{grade_id} tests no exercise of the registry: it earns nothing."
-                verdict = Verdict(grade_id, VerdictKind.FAILED, message, sandbox.available())
+                verdict = Verdict(
+                    grade_id, VerdictKind.FAILED, "no exercise", message, sandbox.available()
+                )
             if verdict.passed:
                 cell.outputs = [
                     nbformat.v4.new_output("stream", name="stdout", text=verdict.message + "\n")
@@ -628,7 +666,3 @@ class ApplyVerdicts(NbGraderPreprocessor):
                         traceback=[f"AssertionError: {verdict.message}"],
                     )
                 ]
-        report_folder = os.environ.get(REPORT_FOLDER_VARIABLE)
-        if report_folder:
-            write_report(Path(report_folder) / f"{student}.json", nb, verdicts)
-        return nb, resources

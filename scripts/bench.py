@@ -419,13 +419,13 @@ def grade_in_turns(
     course, assignment: str, turns: list[tuple[int, list[str]]], sandboxed: bool
 ) -> dict[int, float]:
     """Seconds per graded notebook for each number of workers, summed over its turns."""
-    from instructor import classroom
+    from instructor import grading
 
     seconds: dict[int, float] = {}
     graded: dict[int, int] = {}
     for workers, students in turns:
         start = time.perf_counter()
-        classroom.grade_class(
+        grading.grade_class(
             course,
             workers=workers,
             assignments=[assignment],
@@ -446,7 +446,7 @@ def grading_rows(
     unsandboxed_sample: int,
     cluster_sample: int,
 ) -> list[Row]:
-    from instructor import classroom, sandbox
+    from instructor import model, release, sandbox
     from instructor.notebook import topics
 
     sys.path.insert(0, str(REPO_ROOT / "tests"))  # the mutation suites (variants_*.py)
@@ -457,8 +457,8 @@ def grading_rows(
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as folder:
         root = Path(folder)
         (root / "solutions").symlink_to(REPO_ROOT / "solutions")
-        course = classroom.Course(root=root)
-        classroom.release(course, [topic.assignment])
+        course = model.Course(root=root)
+        release.release(course, [topic.assignment])
         generate_class(root, topic, class_size)
         everyone = sorted(path.name for path in (root / "submitted").iterdir())
         # (one worker's sample, two workers' sample): samples of the first students (each kind
@@ -509,20 +509,20 @@ def grading_rows(
 def cluster_row(course, assignment: str, students: list[str], baseline: float) -> Row:
     """The same class on a local Dask cluster of 2 worker processes, next to the plain path
     with 2 workers (sandboxed where bubblewrap works); the start-up is paid once per class."""
-    from instructor import cluster
+    from instructor import cluster, grading
 
     with tempfile.TemporaryDirectory(prefix="bench-cluster-") as output:
         start = time.perf_counter()
         with cluster.local_cluster(2) as local:
             started = time.perf_counter() - start
             start = time.perf_counter()
-            cluster.grade_class(
+            grading.grade_class(
                 course,
-                local.scheduler_address,
                 output_root=Path(output),
                 assignments=[assignment],
                 students=students,
                 feedback=False,
+                scheduler=local.scheduler_address,
             )
             seconds = (time.perf_counter() - start) / len(students)
     name = f"{len(students)} x {assignment} on a local Dask cluster, 2 workers, per notebook"

@@ -18,8 +18,9 @@ from traitlets.config import Config
 
 matplotlib.use("Agg")  # before any test module imports pyplot
 
-from instructor.classroom import Course, read_manifest, release  # noqa: E402
+from instructor.model import Course
 from instructor.notebook import REPO_ROOT  # noqa: E402
+from instructor.release import read_manifest, release  # noqa: E402
 
 
 def pytest_configure(config):
@@ -71,11 +72,10 @@ def released_course() -> Course:
 
 
 @pytest.fixture
-def course_nbgrader_config(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Config]:
-    """Loads ``nbgrader_config.py`` as nbgrader does, with the environment as it is then."""
+def course_nbgrader_config() -> Callable[[], Config]:
+    """Loads ``nbgrader_config.py`` as nbgrader does."""
 
     def load() -> Config:
-        monkeypatch.setenv("PYTHONWARNINGS", "default")  # the config file sets it; undone after
         config = Config()
         path = REPO_ROOT / "nbgrader_config.py"
         code = compile(path.read_text(), path, "exec")

@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 from conftest import released_course
 
-from instructor.classroom import OK, grade_class
+from instructor.grading import grade_class
+from instructor.model import Status
 from instructor.notebook import Topic, find_cell, is_test_of, nbgrader_metadata
-from instructor.sandbox import UNSANDBOXED
 
 
 def cell_source(notebook: nbformat.NotebookNode, grade_id: str) -> str:
@@ -51,7 +51,7 @@ def grade_variants(topic: Topic, variants: dict[str, dict[str, str]]) -> dict[st
             assignments=[topic.assignment],
             feedback=False,
         )
-    failed = {r.student: r.status for r in results if r.status not in (OK, UNSANDBOXED)}
+    failed = {r.student: r.status_text() for r in results if r.status is not Status.OK}
     if failed:
         raise RuntimeError(f"grading failed for variants: {failed}")
     return {r.student: r.cells for r in results}

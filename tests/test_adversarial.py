@@ -1,7 +1,7 @@
 """Adversarial specification of the autograder: no submission can cheat its way to points.
 
 Every attack of ``attacks.py`` is a submission of notebook 01, 03 or 04, graded by the real
-path (``instructor.classroom.grade_class``, what ``make grade`` runs: one ``nbgrader autograde``
+path (``instructor.grading.grade_class``, what ``make grade`` runs: one ``nbgrader autograde``
 process per submission, the default sandbox) in ONE run, beside an honest student whose
 notebooks are the solutions and sentinel files of the course. Then, for every attack: the
 exercises it attacks earn nothing (or, where only a human can judge, the status flags them);
@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 
 from helpers.exercise import as_tensors
-from instructor import classroom
+from instructor import grading, model, release
 from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, topics
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,7 @@ def _digests(paths: list[Path]) -> dict[str, str]:
     return digests
 
 
-def _sentinel_paths(course: classroom.Course) -> list[Path]:
+def _sentinel_paths(course: model.Course) -> list[Path]:
     releases = [course.root / course.release / assignment for assignment in ASSIGNMENTS]
     return [
         *(REPO_ROOT / name for name in SENTINELS),
@@ -86,12 +86,12 @@ def _marked_processes() -> list[int]:
     return found
 
 
-def _release(root: Path) -> classroom.Course:
+def _release(root: Path) -> model.Course:
     """A throw-away course with this repository's solutions and a fresh release of the
     attacked notebooks."""
     (root / "solutions").symlink_to(REPO_ROOT / "solutions")
-    course = classroom.Course(root=root)
-    classroom.release(course, ASSIGNMENTS)
+    course = model.Course(root=root)
+    release.release(course, ASSIGNMENTS)
     return course
 
 
@@ -163,7 +163,7 @@ def graded():
         started = time.monotonic()
         integrity_error = None
         try:
-            results = classroom.grade_class(
+            results = grading.grade_class(
                 course,
                 submitted_root=submitted,
                 output_root=root / "out",
@@ -171,7 +171,7 @@ def graded():
                 batch_size=1,
                 assignments=ASSIGNMENTS,
             )
-        except classroom.IntegrityError as error:  # the grader's own check caught a change
+        except grading.IntegrityError as error:  # the grader's own check caught a change
             integrity_error, results = str(error), []
         elapsed = time.monotonic() - started
         graded_rows = [r for r in results if r.status != "missing"]
@@ -210,13 +210,13 @@ def _max_score(assignment: str) -> float:
     )
 
 
-def _result(graded, student: str, assignment: str) -> classroom.Result:
+def _result(graded, student: str, assignment: str) -> model.Result:
     assert graded["integrity_error"] is None, graded["integrity_error"]
     assert (student, assignment) in graded["results"], f"{student} was not graded"
     return graded["results"][(student, assignment)]
 
 
-def _points(result: classroom.Result, exercise: str) -> float:
+def _points(result: model.Result, exercise: str) -> float:
     return sum(
         points
         for grade_id, points in result.cells.items()
@@ -272,7 +272,7 @@ def test_shortcut_attack_gets_the_right_answer_when_nothing_stops_it(attack):
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_honest_student_keeps_full_marks_beside_the_attackers(graded, assignment):
     result = _result(graded, HONEST, assignment)
-    assert result.status == classroom.OK, result.status
+    assert result.status is model.Status.OK and not result.notes, result.status_text()
     assert result.score == result.max_score == _max_score(assignment), result.cells
 
 
@@ -283,7 +283,7 @@ def test_attack_earns_nothing_on_the_exercises_it_attacks(graded, attack):
     assert result.max_score == maximum, f"the maximum changed: {result.max_score}"
     if attack.expect == "flagged":
         for exercise in attack.targets:
-            assert f"flagged {exercise}" in result.status, result.status
+            assert f"flagged {exercise}" in result.status_text(), result.status_text()
         return
     earned = {exercise: _points(result, exercise) for exercise in attack.targets}
     assert earned == dict.fromkeys(attack.targets, 0.0), f"{result.cells} ({result.status})"
@@ -294,8 +294,9 @@ def test_attack_earns_nothing_on_the_exercises_it_attacks(graded, attack):
 def test_every_student_gets_a_row_and_the_grader_names_what_it_could_not_read(graded):
     assert graded["integrity_error"] is None, graded["integrity_error"]
     for attack in attacks.ATTACKS.values():
-        status = _result(graded, attack.name, attack.assignment).status
-        assert not status.startswith(classroom.GRADER_ERROR), (attack.name, status)
+        result = _result(graded, attack.name, attack.assignment)
+        status = result.status_text()
+        assert result.status is not model.Status.GRADER_ERROR, (attack.name, status)
         assert attack.status in status, (attack.name, status)
     assert sum(1 for attack in attacks.ATTACKS.values() if attack.status) >= 3
 

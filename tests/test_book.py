@@ -38,8 +38,9 @@ from instructor.book import (
     static_widget_outputs,
     write_if_changed,
 )
-from instructor.classroom import Course, release
+from instructor.model import Course
 from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+from instructor.release import release
 
 TOPICS = topics()
 STAMPED = "https://github.com/course-owner/course-repo"

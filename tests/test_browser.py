@@ -49,7 +49,7 @@ REDRAW_TIMEOUT = 120.0
 SOLVED_IN_THE_BROWSER = "basics"  # whose release test then solves its demo's exercise
 NOTICE = re.compile(r"This run used your `(\w+)`|`(\w+)` is not done yet: this run used the "
                     r"reference|This run used the reference `(\w+)`")
-DIVERGED = re.compile(r"diverged at step \d+")
+DIVERGED = re.compile(r"diverged(, the first)? at step \d+")
 
 
 @dataclass(frozen=True)

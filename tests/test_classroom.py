@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from toy_class import released_toy_course, submit, submit_ungradable, toy_notebook
 
-from instructor import classroom, report
+from instructor import cli, grading, model, report, submissions
 from instructor.notebook import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -76,6 +76,10 @@ SUBMISSIONS = {
     "segfault": _with_cell("import ctypes\nctypes.string_at(0)"),
     "memory_hog": _with_cell("hog = bytearray(64 * 2**30)"),
     "output_flood": _with_cell("for _ in range(300_000):\n    print('spam ' * 20)"),
+    "prints_what_statuses_are_made_of": _with_cell(
+        "print('CellTimeoutError NotImplementedError DeadKernelError MemoryError')\n"
+        "raise RuntimeError('CellTimeoutError: No reply from kernel before timeout')"
+    ),
     "stderr_and_warnings": _with_cell(
         "import sys, warnings\nsys.stderr.write('oops\\n')\nwarnings.warn('careful')"
     ),
@@ -106,21 +110,21 @@ def graded(tmp_path_factory):
     submit_ungradable(course)
     (course.root / course.submitted / "empty_folder" / "toy").mkdir(parents=True)
 
-    results = classroom.grade_class(course, workers=2, cell_timeout=10)
+    results = grading.grade_class(course, workers=2, cell_timeout=10)
     return course, {r.student: r for r in results}
 
 
 def test_reference_solution_earns_full_marks_and_untouched_release_zero(graded):
     _, results = graded
-    assert results["reference"].status == classroom.OK
+    assert results["reference"].status is model.Status.OK
     assert results["reference"].cells == FULL_MARKS
     assert results["untouched"].cells == NO_MARKS
-    assert results["untouched"].status == classroom.OK
+    assert results["untouched"].status is model.Status.OK
 
 
 def test_infinite_loop_is_interrupted_and_later_cells_still_earn_points(graded):
     _, results = graded
-    assert results["infinite_loop"].status == "cell timed out"
+    assert [note.kind for note in results["infinite_loop"].notes] == [model.NoteKind.CELL_TIMED_OUT]
     assert results["infinite_loop"].cells == FULL_MARKS
 
 
@@ -130,6 +134,12 @@ def test_dead_kernel_is_reported_and_scores_zero(graded, student):
     assert results[student].status == "kernel died"
     assert results[student].score == 0
     assert results[student].max_score == 3
+
+
+def test_a_student_who_prints_or_raises_the_words_of_a_status_changes_no_status(graded):
+    _, results = graded
+    result = results["prints_what_statuses_are_made_of"]
+    assert (result.status, result.notes, result.cells) == (model.Status.OK, [], FULL_MARKS)
 
 
 def test_memory_blow_up_fails_only_that_cell(graded):
@@ -152,20 +162,20 @@ def test_stderr_and_warnings_outside_test_cells_cost_nothing(graded):
 def test_deleted_and_retyped_test_cells_are_restored_and_reported(graded):
     _, results = graded
     assert results["deleted_tests"].cells == FULL_MARKS
-    assert "restored deleted test_add" in results["deleted_tests"].status
-    assert "restored deleted test_scale" in results["deleted_tests"].status
+    assert "restored deleted test_add" in results["deleted_tests"].status_text()
+    assert "restored deleted test_scale" in results["deleted_tests"].status_text()
     assert results["retyped_test"].cells == FULL_MARKS
-    assert results["retyped_test"].status == "restored retyped test_add"
+    assert results["retyped_test"].status_text() == "restored retyped test_add"
 
 
 def test_test_cells_whose_metadata_changed_are_restored_and_reported(graded):
     _, results = graded
     made_solution = results["test_made_solution"]
     assert made_solution.cells == FULL_MARKS
-    assert made_solution.status == "restored the metadata of test_add"
+    assert made_solution.status_text() == "restored the metadata of test_add"
     forged = results["points_forged"]
     assert (forged.cells, forged.max_score) == (FULL_MARKS, 3)
-    assert forged.status == "restored the metadata of test_scale"
+    assert forged.status_text() == "restored the metadata of test_scale"
 
 
 def test_a_submission_the_grader_itself_fails_on_costs_only_its_own_row(
@@ -184,11 +194,11 @@ def test_a_submission_the_grader_itself_fails_on_costs_only_its_own_row(
         return original(submission, *args)
 
     monkeypatch.setattr(verdicts, "decide_ahead", decide_ahead)
-    results = {r.student: r for r in classroom.grade_class(course, workers=2, feedback=False)}
+    results = {r.student: r for r in grading.grade_class(course, workers=2, feedback=False)}
     assert results["first"].cells == results["last"].cells == FULL_MARKS
     broken = results["breaks_the_grader"]
-    assert broken.status.startswith(classroom.GRADER_ERROR)
-    assert "a bug of the grader's" in broken.status and broken.score == 0
+    assert broken.status is model.Status.GRADER_ERROR
+    assert "a bug of the grader's" in broken.status_text() and broken.score == 0
     assert "The grader failed on breaks_the_grader / toy" in capsys.readouterr().err
 
 
@@ -199,9 +209,9 @@ def test_edited_test_cell_is_overwritten_by_the_original(graded):
 
 def test_unreadable_or_missing_notebooks_get_a_status_and_zero(graded):
     _, results = graded
-    assert results["invalid_json"].status.startswith("invalid notebook toy.ipynb")
-    assert results["misnamed"].status == "missing notebook toy.ipynb (found Toy (1).ipynb)"
-    assert results["empty_folder"].status == "missing notebook toy.ipynb"
+    assert results["invalid_json"].status_text().startswith("invalid notebook toy.ipynb")
+    assert results["misnamed"].status_text() == "missing notebook toy.ipynb (found Toy (1).ipynb)"
+    assert results["empty_folder"].status_text() == "missing notebook toy.ipynb"
     for student in ("invalid_json", "misnamed", "empty_folder"):
         assert results[student].score == 0 and results[student].max_score == 3
 
@@ -214,14 +224,14 @@ def test_student_without_the_assignment_gets_a_missing_row_with_zero(graded):
 
 def test_invalid_notebook_status_says_where_the_json_breaks(graded):
     _, results = graded
-    assert results["invalid_json"].status == (
+    assert results["invalid_json"].status_text() == (
         "invalid notebook toy.ipynb: NotJSONError at line 1, column 13"
     )
 
 
 def test_table_lines_have_no_trailing_padding(graded):
     _, results = graded
-    table = classroom.format_table(list(results.values()))
+    table = report.format_table(list(results.values()))
     assert all(line == line.rstrip() for line in table.splitlines())
 
 
@@ -259,10 +269,10 @@ def test_make_grade_prints_table_and_report_with_the_roster_and_writes_the_chart
     root = tmp_path / "course"
     shutil.copytree(course.root, root)
     (root / "roster.txt").write_text("# the class\nreference\nabsent  # never submitted\n")
-    monkeypatch.setattr(classroom, "Course", functools.partial(classroom.Course, root=root))
+    monkeypatch.setattr(cli, "Course", functools.partial(model.Course, root=root))
     csv_path = tmp_path / "grades.csv"
     arguments = ["grade", "--student", "reference", "--student", "absent", "--csv", str(csv_path)]
-    assert classroom.main(arguments) == 0
+    assert cli.main(arguments) == 0
     printed = capsys.readouterr().out
     assert "reference / toy: 3 of 3" in printed  # the line per finished submission
     assert re.search(r"^absent +toy +0 / 3 +missing$", printed, re.MULTILINE)
@@ -275,19 +285,19 @@ def test_make_grade_prints_table_and_report_with_the_roster_and_writes_the_chart
 def test_a_roster_lists_one_student_per_line(tmp_path):
     roster = tmp_path / "roster.txt"
     roster.write_text("# class of 2026\nada\n\nbo  # late\nada\n")
-    assert classroom.read_roster(roster) == ["ada", "bo"]
+    assert submissions.read_roster(roster) == ["ada", "bo"]
     roster.write_text("ada\nsubmitted/bo\n")
     with pytest.raises(ValueError, match="line 2"):
-        classroom.read_roster(roster)
+        submissions.read_roster(roster)
 
 
 def test_table_and_csv_list_every_student(graded, tmp_path):
     _, results = graded
-    table = classroom.format_table(list(results.values()))
+    table = report.format_table(list(results.values()))
     for student in results:
         assert student in table
     path = tmp_path / "grades.csv"
-    classroom.write_csv(list(results.values()), path)
+    report.write_csv(list(results.values()), path)
     rows = {row["student"]: row for row in csv.DictReader(path.open())}
     assert set(rows) == set(results)
     assert float(rows["reference"]["score"]) == 3
@@ -297,7 +307,7 @@ def test_table_and_csv_list_every_student(graded, tmp_path):
 def test_regrading_chosen_students_gives_the_same_results(graded):
     course, first = graded
     chosen = ["reference", "untouched", "deleted_tests", "misnamed"]
-    again = classroom.grade_class(course, workers=2, students=chosen, feedback=False)
+    again = grading.grade_class(course, workers=2, students=chosen, feedback=False)
     assert {r.student: (r.status, r.cells) for r in again} == {
         s: (first[s].status, first[s].cells) for s in chosen
     }
@@ -307,7 +317,7 @@ def test_regrading_chosen_students_gives_the_same_results(graded):
 
 def test_without_bubblewrap_grading_still_works_and_every_row_says_unsandboxed(graded):
     course, _ = graded
-    again = classroom.grade_class(
+    again = grading.grade_class(
         course, students=["reference", "untouched"], feedback=False, sandboxed=False
     )
     assert {r.student: r.status for r in again} == {
@@ -325,12 +335,12 @@ def test_a_course_file_changed_during_grading_stops_before_any_grade(graded, mon
         calls.append(root)
         return {"helpers/x.py": "before" if len(calls) <= 2 else "after"}
 
-    monkeypatch.setattr(classroom, "fingerprint", fingerprint)
-    with pytest.raises(classroom.IntegrityError, match="helpers/x.py"):
-        classroom.grade_class(course, students=[], feedback=False)
+    monkeypatch.setattr(grading, "fingerprint", fingerprint)
+    with pytest.raises(grading.IntegrityError, match="helpers/x.py"):
+        grading.grade_class(course, students=[], feedback=False)
 
 
 def test_grading_an_unknown_student_is_a_clear_error(graded):
     course, _ = graded
     with pytest.raises(ValueError, match="No submissions .* for: nobody"):
-        classroom.grade_class(course, students=["nobody"])
+        grading.grade_class(course, students=["nobody"])

@@ -24,7 +24,7 @@ import pytest
 from distributed import Client
 from toy_class import released_toy_course, submit, submit_ungradable, toy_notebook
 
-from instructor import classroom, cluster, gradebook
+from instructor import cluster, gradebook, grading, model, report
 
 pytestmark = pytest.mark.e2e
 
@@ -72,7 +72,7 @@ CLASS = {
 
 
 @pytest.fixture(scope="module")
-def toy_class(tmp_path_factory) -> classroom.Course:
+def toy_class(tmp_path_factory) -> model.Course:
     """The toy course released, and a class of 13 submissions plus a student without one."""
     course = released_toy_course(tmp_path_factory.mktemp("toy-class"))
     release = toy_notebook(course, "notebooks")
@@ -101,7 +101,7 @@ def _graded_output(root: Path) -> dict[str, tuple[int, bytes]]:
 
 
 def _csv(results, folder: Path) -> str:
-    classroom.write_csv(results, folder / "grades.csv")
+    report.write_csv(results, folder / "grades.csv")
     return (folder / "grades.csv").read_text()
 
 
@@ -109,7 +109,7 @@ def _csv(results, folder: Path) -> str:
 def plain(toy_class, tmp_path_factory):
     """The class graded the plain way: grades.csv's text, and the graded notebooks and feedback."""
     output = tmp_path_factory.mktemp("plain")
-    results = classroom.grade_class(
+    results = grading.grade_class(
         toy_class, output_root=output, workers=2, cell_timeout=CELL_TIMEOUT
     )
     return _csv(results, output), _graded_output(output), results
@@ -138,12 +138,12 @@ def test_a_local_cluster_of_two_workers_grades_exactly_as_the_plain_path(
     toy_class, plain, tmp_path, capsys
 ):
     plain_csv, plain_output, plain_results = plain
-    results = cluster.grade_class(
-        toy_class, "local", output_root=tmp_path, workers=2, cell_timeout=CELL_TIMEOUT
+    results = grading.grade_class(
+        toy_class, output_root=tmp_path, workers=2, cell_timeout=CELL_TIMEOUT, scheduler="local"
     )
     assert "Dask dashboard: http" in capsys.readouterr().out
     assert _csv(results, tmp_path) == plain_csv
-    assert classroom.format_table(results) == classroom.format_table(plain_results)
+    assert report.format_table(results) == report.format_table(plain_results)
     assert _graded_output(tmp_path) == plain_output
 
 
@@ -222,8 +222,8 @@ def test_recorded_gradebook_holds_the_grades_csv_scores_and_regrading_replaces_r
     assert _rows(db_url) == expected
 
     regraded = [
-        classroom.Result(
-            "untouched", "toy", classroom.OK, 3.0, 3.0, {"test_add": 2, "test_scale": 1}
+        model.Result(
+            "untouched", "toy", model.Status.OK, 3.0, 3.0, {"test_add": 2, "test_scale": 1}
         )
     ]
     gradebook.record(db_url, toy_class, results + regraded)  # a rerun, then a regrade
@@ -263,16 +263,16 @@ def test_a_worker_killed_mid_task_costs_one_retry_and_nothing_is_lost_or_graded_
     address, client = dask_cluster
     client.wait_for_workers(2, timeout=60)
     with ThreadPoolExecutor(1) as thread:
-        grading = thread.submit(
-            cluster.grade_class,
+        graded = thread.submit(
+            grading.grade_class,
             toy_class,
-            address,
             output_root=tmp_path,
             students=KILLED_CLASS,
             cell_timeout=CELL_TIMEOUT,
+            scheduler=address,
         )
         killed = _kill_a_worker_running(client)
-        results = grading.result(timeout=600)
+        results = graded.result(timeout=600)
     assert killed.startswith("grade-toy-")
     expected = [r for r in plain_results if r.student in KILLED_CLASS]
     assert sorted((r.student, r.assignment) for r in results) == sorted(
@@ -292,15 +292,16 @@ def test_a_submission_whose_task_kills_two_workers_is_marked_crashed_worker(
     address, client = dask_cluster
     client.wait_for_workers(2, timeout=60)  # the nanny has replaced the worker killed above
     with ThreadPoolExecutor(1) as thread:
-        grading = thread.submit(
-            cluster.grade_class, toy_class, address, output_root=tmp_path, students=["correct"]
+        graded = thread.submit(
+            grading.grade_class, toy_class, output_root=tmp_path, students=["correct"],
+            scheduler=address,
         )
         key = _kill_a_worker_running(client)
         _kill_a_worker_running(client, key)
-        [result] = grading.result(timeout=600)
+        [result] = graded.result(timeout=600)
     assert (result.student, result.status, result.score, result.max_score) == (
         "correct",
-        cluster.CRASHED_WORKER,
+        model.Status.CRASHED_WORKER,
         0,
         3,
     )
@@ -318,7 +319,7 @@ def test_workers_with_another_course_version_are_refused_with_the_differences(
     ours["packages"]["torch"] = "0.1"
     monkeypatch.setattr(cluster, "course_version", lambda: ours)  # here, not on the workers
     with pytest.raises(cluster.CourseVersionError) as refusal:
-        cluster.grade_class(toy_class, address, output_root=tmp_path)
+        grading.grade_class(toy_class, output_root=tmp_path, scheduler=address)
     message = str(refusal.value)
     assert "Refusing to grade: 2 of 2 Dask workers" in message
     assert f"torch {theirs['packages']['torch']} (here 0.1), helpers/__init__.py differs" in message

@@ -53,7 +53,7 @@ def _dry_run(*arguments: str) -> str:
 def test_make_release_and_grade_pass_force_and_course_repo_on():
     for target in ("release", "grade"):
         plain = _dry_run(target)
-        assert f"-m instructor.classroom {target}" in plain and "--force" not in plain
+        assert f"-m instructor.cli {target}" in plain and "--force" not in plain
         forced = _dry_run(target, "FORCE=1", "COURSE_REPO=https://github.com/o/r")
         assert "--force --course-repo 'https://github.com/o/r'" in forced
 

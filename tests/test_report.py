@@ -9,11 +9,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from instructor import report
-from instructor.classroom import Course, Result
+from instructor.model import Course, Result, Status, Verdict, VerdictKind
 
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 
@@ -26,61 +25,60 @@ def course(tmp_path) -> Course:
     return Course(root=tmp_path)
 
 
-def _graded(course: Course, student: str, failures: dict[str, str]) -> Result:
-    """An autograded notebook whose test cells in ``failures`` failed with that message."""
-    notebook = nbformat.read(course.root / "notebooks" / "toy" / "toy.ipynb", as_version=4)
+def _graded(student: str, failures: dict[str, str]) -> Result:
+    """A graded submission whose exercises in ``failures`` failed the check given."""
     cells = {"test_add": 2.0, "test_scale": 1.0}
-    for cell in notebook.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in failures:
-            cell.outputs = [
-                nbformat.v4.new_output(
-                    "error",
-                    ename="AssertionError",
-                    evalue=failures[grade_id],
-                    traceback=[],
-                )
-            ]
-            cells[grade_id] = 0.0
-    folder = course.root / "autograded" / student / "toy"
-    folder.mkdir(parents=True)
-    nbformat.write(notebook, folder / "toy.ipynb")
-    return Result(student, "toy", "ok", sum(cells.values()), 3.0, cells)
+    verdicts = {}
+    for exercise in ("add", "scale"):
+        if exercise in failures:
+            cells[f"test_{exercise}"] = 0.0
+            check = failures[exercise]
+            verdicts[exercise] = Verdict(exercise, VerdictKind.FAILED, check, "", True)
+        else:
+            verdicts[exercise] = Verdict(exercise, VerdictKind.PASSED, "passed", "", True)
+    return Result(student, "toy", Status.OK, sum(cells.values()), 3.0, cells, verdicts=verdicts)
 
 
 def test_mean_and_most_common_failing_check_per_exercise(course):
     results = [
-        _graded(course, "ada", {}),
-        _graded(course, "bo", {"test_add": "Sum is not right: it differs by up to 1.5."}),
-        _graded(course, "cy", {"test_add": "Sum is not right: it differs by up to 0.2."}),
-        _graded(course, "di", {"test_add": "`add` is not done yet.", "test_scale": ""}),
-        Result("eve", "toy", "missing", 0.0, 3.0),  # no cell scores: not in the means
+        _graded("ada", {}),
+        _graded("bo", {"add": "sum is not right"}),
+        _graded("cy", {"add": "sum is not right"}),
+        _graded("di", {"add": "not done yet", "scale": "raised an error"}),
+        Result("eve", "toy", Status.MISSING, 0.0, 3.0),  # no cell scores: not in the means
     ]
     summary = report.summarize(results, course)
     add, scale = summary.exercises
     assert (add.exercise, add.max_points, add.graded, add.failed) == ("add", 2, 4, 3)
     assert add.mean == pytest.approx(0.5)
-    assert (add.common_failure, add.common_failure_count) == ("Sum is not right", 2)
-    assert (scale.mean, scale.failed, scale.common_failure) == (0.75, 1, "AssertionError")
+    assert (add.common_failure, add.common_failure_count) == ("sum is not right", 2)
+    assert (scale.mean, scale.failed, scale.common_failure) == (0.75, 1, "raised an error")
+
+
+def test_a_submission_graded_in_its_kernel_counts_without_a_check_label(course):
+    cells = {"test_add": 0.0, "test_scale": 0.0}
+    kernel_graded = Result("ada", "toy", Status.OK, 0.0, 3.0, cells)
+    add, _ = report.summarize([kernel_graded], course).exercises
+    assert add.common_failure == report.NO_VERDICT
 
 
 def test_example_students_count_only_when_nobody_else_submitted(course):
     examples = [
-        _graded(course, "reference-solution", {}),
-        _graded(course, "untouched-release", {"test_add": "`add` is not done yet."}),
+        _graded("reference-solution", {}),
+        _graded("untouched-release", {"add": "not done yet"}),
     ]
     alone = report.summarize(examples, course)
     assert alone.only_examples and alone.exercises[0].mean == 1.0
-    with_class = report.summarize([*examples, _graded(course, "ada", {})], course)
+    with_class = report.summarize([*examples, _graded("ada", {})], course)
     assert with_class.students == ["ada"]
     assert with_class.exercises[0].mean == 2.0
 
 
 def test_table_has_a_row_per_exercise_without_trailing_padding(course):
-    failed = _graded(course, "bo", {"test_add": "`add` is not done yet."})
+    failed = _graded("bo", {"add": "not done yet"})
     summary = report.summarize([failed], course)
     table = report.format_report(summary)
-    assert "`add` is not done yet. (1x)" in table
+    assert "not done yet (1x)" in table
     rows = table.splitlines()
     assert rows[1].split()[:2] == ["assignment", "exercise"]
     assert [row.split()[1] for row in rows[3:]] == ["add", "scale"]
@@ -88,7 +86,7 @@ def test_table_has_a_row_per_exercise_without_trailing_padding(course):
 
 
 def test_chart_is_a_png_with_a_bar_per_exercise(course, tmp_path):
-    summary = report.summarize([_graded(course, "ada", {"test_scale": "no"})], course)
+    summary = report.summarize([_graded("ada", {"scale": "no"})], course)
     figure = report.chart(summary)
     assert len(figure.axes[0].patches) == 2
     path = tmp_path / "grades_by_exercise.png"

@@ -281,14 +281,14 @@ def graded_and_run(tmp_path_factory):
     """Each submission graded by the real class grader and run in a real kernel."""
     import nbformat
 
-    from instructor import classroom
+    from instructor import grading, model, release
     from instructor.execution import execute_notebook
     from instructor.notebook import REPO_ROOT
 
     root = tmp_path_factory.mktemp("rule")
     (root / "solutions").symlink_to(REPO_ROOT / "solutions")
-    course = classroom.Course(root=root)
-    classroom.release(course, list(SUBMISSIONS))
+    course = model.Course(root=root)
+    release.release(course, list(SUBMISSIONS))
     run = {}
     for assignment in SUBMISSIONS:
         topic, notebook = _submission(assignment)
@@ -296,7 +296,7 @@ def graded_and_run(tmp_path_factory):
         folder.mkdir(parents=True)
         nbformat.write(notebook, folder / topic.notebook_name)
         run[assignment] = execute_notebook(notebook, REPO_ROOT / "notebooks" / assignment)
-    results = classroom.grade_class(
+    results = grading.grade_class(
         course, workers=2, feedback=False, assignments=list(SUBMISSIONS)
     )
     return {r.assignment: r for r in results}, run

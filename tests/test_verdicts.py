@@ -8,8 +8,10 @@ import nbformat
 import pytest
 
 from instructor import verdicts
+from instructor.model import Verdict, VerdictKind
 from instructor.notebook import is_test_of
-from instructor.verdicts import ApplyVerdicts, Verdict, VerdictKind
+from instructor.settings import SETTINGS
+from instructor.verdicts import ApplyVerdicts
 
 
 def _test_cell(grade_id: str, printed: str) -> nbformat.NotebookNode:
@@ -33,12 +35,11 @@ def test_every_test_cell_outcome_comes_from_a_verdict_and_unknown_cells_fail(mon
         _test_cell("test_nothing_checks_me", "kernel says: passed"),
     ]
     decided = {
-        "passes": Verdict("passes", VerdictKind.PASSED, "`passes` passed.", True),
-        "fails": Verdict("fails", VerdictKind.FAILED, "The weights are not right.", True),
+        "passes": Verdict("passes", VerdictKind.PASSED, "passed", "`passes` passed.", True),
+        "fails": Verdict("fails", VerdictKind.FAILED, "weights", "The weights are wrong.", True),
     }
     monkeypatch.setattr(verdicts.nbformat, "read", lambda *args, **kwargs: None)
     monkeypatch.setattr(verdicts, "verdicts_for", lambda nb, release, topic: decided)
-    monkeypatch.delenv(verdicts.REPORT_FOLDER_VARIABLE, raising=False)
 
     class FakeTopic:
         @staticmethod
@@ -69,7 +70,7 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
         _test_cell("test_double", "kernel says: failed"),
     ]
     passed = "`double` passed every hidden check."
-    decided = {"double": Verdict("double", VerdictKind.PASSED, passed, True)}
+    decided = {"double": Verdict("double", VerdictKind.PASSED, "passed", passed, True)}
     verdicts.write_report(tmp_path / "student.json", notebook, decided)
     edited = copy.deepcopy(notebook)
     edited.cells[0].source = "def double(x):\n    return x + x\n"
@@ -82,7 +83,7 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
 
     def decide_again(nb, release, topic):
         deciding.append(nb.cells[0].source)
-        return {"double": Verdict("double", VerdictKind.FAILED, "decided again", True)}
+        return {"double": Verdict("double", VerdictKind.FAILED, "again", "decided again", True)}
 
     class FakeTopic:
         @staticmethod
@@ -92,8 +93,7 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
     monkeypatch.setattr(verdicts, "verdicts_for", decide_again)
     monkeypatch.setattr(verdicts, "topic_of", lambda assignment: FakeTopic())
     monkeypatch.setattr(verdicts.nbformat, "read", lambda *args, **kwargs: None)
-    monkeypatch.delenv(verdicts.REPORT_FOLDER_VARIABLE, raising=False)
-    apply = ApplyVerdicts(decided=reports)
+    apply = ApplyVerdicts(decided_folder=str(tmp_path))
     resources = {"nbgrader": {"assignment": "a", "student": "student"}}
     graded, _ = apply.preprocess(notebook, resources)
     assert graded.cells[1].outputs[0].text == "`double` passed every hidden check.\n"
@@ -103,18 +103,28 @@ def test_verdicts_decided_ahead_apply_only_to_the_cells_they_were_decided_on(
     assert deciding == [edited.cells[0].source]
 
 
-def test_nbgrader_reads_the_verdicts_decided_ahead_when_it_starts(
-    tmp_path, monkeypatch, course_nbgrader_config
+def test_nbgrader_reads_the_verdicts_decided_ahead_when_it_builds_its_pipeline(
+    tmp_path, course_nbgrader_config
 ):
     # Before any kernel runs: what a kernel writes there later changes nothing.
     notebook = nbformat.v4.new_notebook(cells=[_solution_cell("double", "def double(x): ...")])
-    decided = {"double": Verdict("double", VerdictKind.NOT_DONE, "`double` is not done yet.", True)}
+    message = "`double` is not done yet."
+    decided = {"double": Verdict("double", VerdictKind.NOT_DONE, "not done", message, True)}
     verdicts.write_report(tmp_path / "student.json", notebook, decided)
-    monkeypatch.setenv(verdicts.DECIDED_FOLDER_VARIABLE, str(tmp_path))
     config = course_nbgrader_config()
-    (tmp_path / "student.json").write_text("{}")
+    config.ApplyVerdicts.decided_folder = str(tmp_path)  # as the class grader's command line
     apply = ApplyVerdicts(config=config)
+    (tmp_path / "student.json").write_text("{}")
     assert verdicts.unchanged_verdicts(apply.decided["student"], notebook) == decided
+
+
+def test_loading_the_course_nbgrader_config_changes_nothing_else(course_nbgrader_config):
+    import os
+
+    before = dict(os.environ)
+    config = course_nbgrader_config()
+    assert dict(os.environ) == before
+    assert config.Execute.timeout == SETTINGS.limits.cell_timeout_s
 
 
 def test_nbgrader_process_needs_no_torch_to_apply_verdicts():
@@ -125,7 +135,7 @@ def test_nbgrader_process_needs_no_torch_to_apply_verdicts():
         "print('torch' in sys.modules, 'helpers' in sys.modules)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=verdicts.REPO_ROOT
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=SETTINGS.root
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["False", "False"]

@@ -11,31 +11,31 @@ from pathlib import Path
 
 import nbformat
 
-from instructor import classroom
+from instructor import model, release
 
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 
 
-def released_toy_course(root: Path) -> classroom.Course:
+def released_toy_course(root: Path) -> model.Course:
     """The toy course copied to ``root`` and released into ``root/notebooks``."""
     shutil.copytree(TOY, root, dirs_exist_ok=True)
-    course = classroom.Course(root=root)
-    classroom.release(course)
+    course = model.Course(root=root)
+    release.release(course)
     return course
 
 
-def toy_notebook(course: classroom.Course, folder: str) -> nbformat.NotebookNode:
+def toy_notebook(course: model.Course, folder: str) -> nbformat.NotebookNode:
     """The toy notebook as released (``folder="notebooks"``) or with its solutions."""
     return nbformat.read(course.root / folder / "toy" / "toy.ipynb", as_version=4)
 
 
-def submit(course: classroom.Course, student: str, notebook: nbformat.NotebookNode) -> None:
+def submit(course: model.Course, student: str, notebook: nbformat.NotebookNode) -> None:
     folder = course.root / course.submitted / student / "toy"
     folder.mkdir(parents=True)
     nbformat.write(notebook, folder / "toy.ipynb")
 
 
-def submit_ungradable(course: classroom.Course) -> None:
+def submit_ungradable(course: model.Course) -> None:
     """Invalid JSON, a notebook renamed by a second download, and a student who handed in only
     another assignment (a ``missing`` row for the toy)."""
     submitted = course.root / course.submitted
