@@ -93,6 +93,11 @@ PLANS = {
         diverging={"lr": "1"},
     ),
     "rules_widget": DemoPlan(("Nesterov", "Adagrad", "Adam"), diverging={"lr (Descent": "0.1"}),
+    # Momentum at a base rate of 1 diverges on minibatches of 1 whatever the other controls
+    # (tests/test_rules_demos.py).
+    "schedules_widget": DemoPlan(
+        ("warmup",), diverging={"rule": "Momentum", "base lr": "1.0", "batch size": "1"}
+    ),
 }
 REDRAWS: list[dict] = []
 

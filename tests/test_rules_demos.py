@@ -416,3 +416,12 @@ def test_section8_task3_a_rate_of_1_is_just_below_momentums_limit_1_06_for_the_w
 def test_section8_task3_with_minibatches_of_32_or_more_no_run_diverges_at_1(batch_size):
     race = demos.schedule_race(Momentum(lr=1.0, beta=0.9), batch_size=batch_size)
     assert all(race.diverged_at(name) is None for name in demos.RACE_SCHEDULES)
+
+
+@pytest.mark.parametrize("noise", [0.0, 1.0])
+@pytest.mark.parametrize("steps", [200, 3000])
+def test_momentum_at_1_on_minibatches_of_1_diverges_whatever_the_other_controls(noise, steps):
+    """The setting the browser test uses to see the demo name a divergence."""
+    race = demos.schedule_race(Momentum(lr=1.0, beta=0.9), steps, 1, noise)
+    assert race.diverged_at("constant") is not None
+    assert "constant diverged at step " in demos.race_sentence(race)
