@@ -25,7 +25,16 @@ from helpers.models import MLP, parse_hidden_dims, perturb_parameters_
 from helpers.optimization import demos
 from helpers.optimization.landscape import BIAS_INDEX, WEIGHT_INDEX
 from helpers.optimization.rules import UpdateFn, gradient_descent
-from helpers.rules.demos import FUNCTIONS, Point, relative_schedule
+from helpers.rules.affine import Affine, mse_distance
+from helpers.rules.demos import (
+    FUNCTIONS,
+    RACE_MEASUREMENTS,
+    RACE_SCHEDULES,
+    Point,
+    noisy_affine_data,
+    race_schedule,
+    relative_schedule,
+)
 from helpers.rules.protocol import Rule, adjust, gradients, setup, update_
 
 NEWTON_ITERATIONS = 20  # a fixed count comfortably above what the slice needs (about 8)
@@ -295,3 +304,32 @@ def compare_rules(
             state, point = update_(state, point, gradients(loss, point))
         results[name] = (path, losses)
     return results
+
+
+def schedule_race(
+    rule: Rule, steps: int = 1000, batch_size: int = 8, noise: float = 0.5, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """``demos.schedule_race``'s losses the straightforward way: the ``Affine`` model and the
+    state tree, autograd's gradients, the rate adjusted every step, one schedule at a time."""
+    inputs, targets = noisy_affine_data(noise, seed=seed)
+    with_ones = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=torch.float64)], dim=1)
+    best_fit = torch.linalg.lstsq(with_ones, targets).solution.T
+    best = float(((with_ones @ best_fit.T - targets) ** 2).sum(dim=1).mean())
+    generator = torch.Generator().manual_seed(seed + 1)
+    batches = torch.randint(len(inputs), (steps, batch_size), generator=generator)
+    every = max(steps // RACE_MEASUREMENTS, 1)
+    losses = {}
+    for name in RACE_SCHEDULES:
+        factor = race_schedule(name, steps)
+        model = Affine().double()
+        state = setup(rule, model)
+        curve = []
+        for t in range(steps):
+            state = adjust(state, lr=rule.lr * factor(t))
+            loss = mse_distance(model(inputs[batches[t]]), targets[batches[t]])
+            state, model = update_(state, model, gradients(loss, model))
+            if (t + 1) % every == 0:
+                with torch.no_grad():
+                    curve.append(float(mse_distance(model(inputs), targets)) - best)
+        losses[name] = np.array(curve)
+    return losses

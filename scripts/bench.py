@@ -176,6 +176,16 @@ def demo_cases(device: torch.device) -> list[DemoCase]:
             "baseline: one rule at a time, lr adjusted every step",
         )
 
+    def schedule_race(steps: int) -> DemoCase:
+        adam = rules_reference.Adam(lr=0.05)
+        return DemoCase(
+            f"04 schedules against noise, {steps} steps",
+            lambda: rules_demos.schedule_race(adam, steps),
+            lambda: baselines.schedule_race(adam, steps),
+            steps == 1000,
+            "baseline: the model, autograd and the state tree, one schedule at a time",
+        )
+
     def overparameterization(hidden: str, steps: int, copies: int) -> DemoCase:
         settings = {"hidden_dims": hidden, "steps": steps, "num_inits": copies}
         return DemoCase(
@@ -261,6 +271,8 @@ def demo_cases(device: torch.device) -> list[DemoCase]:
         optimizers(250, 500),
         rules_demo("ill-conditioned quadratic", 300, "constant"),
         rules_demo("Rosenbrock", 1500, "warm-up + cosine"),
+        schedule_race(1000),
+        schedule_race(3000),
     ]
 
 

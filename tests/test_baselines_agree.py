@@ -124,3 +124,13 @@ def test_rules_moved_side_by_side_match_rules_run_one_at_a_time(schedule):
         for fast_part, plain_part in zip(fast[name], plain[name]):
             # Equal up to rounding: the fast version's gradients are written by hand.
             np.testing.assert_allclose(fast_part, plain_part, rtol=1e-12, atol=1e-12)
+
+
+def test_schedule_race_agrees_with_the_model_autograd_and_state_tree_formulation():
+    rule = Adam(lr=0.05)
+    fast = rules_demos.schedule_race(rule, steps=200)
+    plain = baselines.schedule_race(rule, steps=200)
+    assert list(fast.excess) == list(plain)
+    for name, excess in fast.excess.items():
+        # Equal up to rounding: the fast version's gradient is written by hand, on [W | b].
+        np.testing.assert_allclose(excess, plain[name], rtol=1e-9, atol=1e-12)

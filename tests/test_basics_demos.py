@@ -11,7 +11,12 @@ from matplotlib.figure import Figure
 
 from helpers.basics import demos, reference
 from helpers.basics.checks import EXERCISES
-from helpers.basics.polynomial import largest_stable_lr, sine_data
+from helpers.basics.polynomial import (
+    largest_stable_lr,
+    least_squares,
+    legendre_to_cubic,
+    sine_data,
+)
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +121,76 @@ def test_lr_demo_says_a_run_above_the_limit_has_not_blown_up_yet_when_it_has_not
         f"lr {1.01 * limit:.2e} is above the stability limit {limit:.2e}, but in 10 steps the "
         "loss has not yet risen above its start: run more steps to see it blow up."
     )
+
+
+# Section 10: the limit the demo compares with is the student's ----------------------------
+
+
+def test_lr_run_takes_the_limit_from_the_function_it_is_given():
+    run = demos.lr_run(reference.fit_polynomial, lr=1e-6, steps=5, limit=lambda x: 2e-6)
+    assert run.largest_stable_lr == 2e-6
+
+
+def test_the_students_stability_limit_gives_the_notebooks_3_56e_minus_6(capsys):
+    namespace = {"stability_limit": reference.stability_limit}
+    limit = EXERCISES.implementation("stability_limit", namespace)
+    assert limit(sine_data()[0]) == pytest.approx(3.56e-6, rel=2e-3)
+    assert limit.describe() == "This run used your `stability_limit`."
+
+
+# Section 5: what save_for_backward protects against ---------------------------------------
+
+
+class _AttributeP3(torch.autograd.Function):
+    """The notebook's AttributeP3: P3 with its input kept as ctx.x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return 0.5 * (5 * x**3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 1.5 * (5 * ctx.x**2 - 1)
+
+
+def _gradient_after_an_in_place_change(apply) -> torch.Tensor:
+    u = torch.linspace(-1, 1, 5, requires_grad=True)
+    v = 2 * u
+    output = apply(v)
+    v.mul_(3)
+    output.sum().backward()
+    return u.grad
+
+
+def test_an_input_changed_in_place_after_forward_stops_save_for_backward_with_an_error():
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        _gradient_after_an_in_place_change(reference.LegendrePolynomial3.apply)
+
+
+def test_an_input_kept_on_ctx_gives_a_wrong_gradient_and_no_error():
+    u = torch.linspace(-1, 1, 5, requires_grad=True)
+    _AttributeP3.apply(2 * u).sum().backward()
+    right = u.grad
+    wrong = _gradient_after_an_in_place_change(_AttributeP3.apply)
+    assert not torch.allclose(wrong, right)
+
+
+def test_the_legendre_fit_with_both_functions_reaches_the_cubic_optimum():
+    """"the Legendre model lands on the same coefficients as the plain cubic", now through
+    SumSquaredError as well."""
+    x, y = sine_data(dtype=torch.float64)
+    a, b, c, d = (torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                  for v in (0.0, -1.0, 0.0, 0.3))
+    p3, squared_error = reference.LegendrePolynomial3.apply, reference.SumSquaredError.apply
+    for _ in range(5000):
+        loss = squared_error(a + b * p3(c + d * x), y)
+        loss.backward()
+        with torch.no_grad():
+            for w in (a, b, c, d):
+                w -= 5e-6 * w.grad
+                w.grad = None
+    coefficients, best = least_squares(x, y)
+    np.testing.assert_allclose(legendre_to_cubic(a.item(), b.item(), c.item(), d.item()),
+                               coefficients, atol=1e-3)
+    assert loss.item() == pytest.approx(best, abs=1e-4)

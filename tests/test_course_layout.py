@@ -10,7 +10,7 @@ import jupytext
 import nbformat
 import pytest
 
-from instructor.notebook import REPO_ROOT, is_test_of, nbgrader_metadata, topics
+from instructor.notebook import REPO_ROOT, is_test_of, nbgrader_metadata, setup_imports, topics
 
 TOPICS = topics()
 IDS = [topic.assignment for topic in TOPICS]
@@ -50,6 +50,13 @@ def test_registry_matches_the_notebooks_solution_and_test_cells(topic):
             assert f'checks.hidden_check("{name}", {name})' in test_source
     solution_ids = {k for k, (_, m) in cells.items() if m.get("solution") and m.get("grade_id")}
     assert solution_ids <= set(topic.exercises), "a graded solution cell is not in the registry"
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_registry_setup_is_the_notebooks_setup_imports(topic):
+    """What a solution cell may rely on is what the notebook's setup cells import."""
+    notebook = nbformat.read(topic.solution_path(), as_version=4)
+    assert list(topic.exercises.setup) == setup_imports(notebook)
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=IDS)

@@ -32,11 +32,27 @@ def _failing_cells(notebook) -> list[str]:
     return failing
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _cells_showing_a_widget_twice(notebook) -> list[int]:
+    """Cells whose outputs hold two views of one widget: a demo that displays itself, whose
+    cell also shows it as its value (the cell should end with a semicolon)."""
+    twice = []
+    for index, cell in enumerate(notebook.cells):
+        views = [output["data"][WIDGET_VIEW]["model_id"] for output in cell.get("outputs", [])
+                 if WIDGET_VIEW in output.get("data", {})]
+        if len(views) != len(set(views)):
+            twice.append(index)
+    return twice
+
+
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.assignment)
 def test_solution_notebook_runs_without_errors(topic):
     notebook = _execute(topic.solution_path())
     assert _failing_cells(notebook) == []
     assert "not done yet" not in printed_text(notebook)
+    assert _cells_showing_a_widget_twice(notebook) == [], "every demo cell shows one view"
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.assignment)

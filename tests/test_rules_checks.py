@@ -30,8 +30,8 @@ def _solution(name: str):
 
 SKELETON = """
 class {name}(Rule):
-    def __init__(self, **hyperparameters):
-        super().__init__(**hyperparameters)
+    def __init__(self, {arguments}):
+        super().__init__({passed})
 
     def init(self, param):
         # YOUR CODE HERE
@@ -41,6 +41,20 @@ class {name}(Rule):
         # YOUR CODE HERE
         raise NotImplementedError()
 """
+WARMUP_SKELETON = """
+def warmup(after, steps, start_factor=0.1):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+"""
+
+
+def _skeleton(name: str) -> str:
+    """The release's scaffold of an exercise: every method still raises."""
+    if name == "warmup":
+        return WARMUP_SKELETON
+    if name == "Chain":
+        return SKELETON.format(name=name, arguments="*rules", passed="rules=rules")
+    return SKELETON.format(name=name, arguments="**hyperparameters", passed="**hyperparameters")
 
 
 @pytest.mark.parametrize("name", list(EXERCISES))
@@ -52,12 +66,13 @@ def test_solution_cell_passes_its_hidden_check_when_loaded_like_a_submission(nam
 @pytest.mark.parametrize("name", list(EXERCISES))
 def test_solution_cell_passes_its_self_check_with_a_friendly_line(name, capsys):
     EXERCISES.self_check(name, _solution(name))
-    assert f"Your `{name}` takes the same" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert out.startswith(f"Your `{name}` ") and out.strip().endswith("The grader tries more.")
 
 
 @pytest.mark.parametrize("name", list(EXERCISES))
 def test_self_check_prints_not_done_yet_when_the_methods_raise_not_implemented(name, capsys):
-    skeleton = load_solution(name, [SKELETON.format(name=name)], PRELUDE)
+    skeleton = load_solution(name, [_skeleton(name)], PRELUDE)
     EXERCISES.self_check(name, skeleton)
     out = capsys.readouterr().out
     assert out.strip() == f"`{name}` is not done yet: the demos below use the reference."
@@ -196,3 +211,45 @@ def test_checks_protocol_and_demos_import_and_run_cases_without_the_reference_mo
         [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+# warmup and Chain: each hint fits the realistic mistake it is meant for ----------------------
+
+HINTS = {
+    ("warmup", "after_not_restarted_when_the_ramp_ends"): "the rate is after(t - steps)",
+    ("warmup", "ramp_towards_the_current_rate_of_after"): "During the ramp (t < steps)",
+    ("warmup", "integer_division_in_the_ramp"): "During the ramp (t < steps)",
+    ("warmup", "ramp_from_zero"): "At t = 0 the rate is start_factor * after(0)",
+    ("warmup", "default_start_factor_of_zero"): "start_factor 0.1, its default",
+    ("warmup", "counts_calls_instead_of_reading_t"): "do not count calls",
+    ("Chain", "every_rule_sees_the_raw_gradient"): "each rule receives the previous rule's output",
+    ("Chain", "adds_up_the_rules_steps"): "each rule receives the previous rule's output",
+    ("Chain", "returns_the_old_states"): "returns the new state of every rule",
+    ("Chain", "adjust_leaves_the_rules_unchanged"): "The first step is right, later ones are not",
+    ("Chain", "adjusts_only_the_last_rule"): "The first step is right, later ones are not",
+    ("Chain", "hyperparameters_not_collected_from_the_rules"):
+        "`hyperparameters` should return the names of every rule's hyperparameters",
+}
+
+
+@pytest.mark.parametrize(("exercise", "label"), list(HINTS))
+def test_the_hidden_check_and_the_self_check_give_the_hint_meant_for_the_mistake(
+    exercise, label, capsys
+):
+    import variants_rules
+
+    implementation = load_solution(exercise, [variants_rules.WRONG[exercise][label]], PRELUDE)
+    for check in (lambda: EXERCISES[exercise].run_hidden_check(implementation, seed=3),
+                  lambda: EXERCISES.self_check(exercise, implementation)):
+        with pytest.raises(AssertionError) as raised:
+            check()
+        assert HINTS[exercise, label] in str(raised.value)
+    capsys.readouterr()
+
+
+def test_chain_cases_cover_a_nested_chain_and_a_rate_in_every_chain():
+    for seed in range(5):
+        cases = EXERCISES["Chain"].draw_cases(np.random.default_rng(seed))
+        assert all(checks._rates(case["links"]) for case in cases)
+    shapes = [str(shape) for shape in checks.CHAIN_SHAPES]
+    assert any(shape.startswith("[[") for shape in shapes)

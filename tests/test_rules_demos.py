@@ -241,3 +241,187 @@ def test_the_demo_names_each_rule_that_diverged_and_says_nothing_of_the_others()
         f"Descent diverged at step {step}: its learning rate is too large here."
     )
     assert sentences["Adam"] is None
+
+
+# --------------------------------------------------------------------------------------
+# Section 8: schedules against minibatch noise
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def race():
+    """The race the notebook runs: the reference Adam at 0.05, the demo's defaults."""
+    return demos.schedule_race(Adam(lr=0.05))
+
+
+def _at_step(race, name: str, step: int) -> float:
+    return float(race.excess[name][list(race.measured_at).index(step)])
+
+
+def test_section8_the_least_squares_fit_of_the_noisy_data_is_about_0_49(race):
+    assert round(race.best, 2) == 0.49
+
+
+def test_section8_the_constant_rate_is_at_0_0087_after_100_steps_and_ends_around_0_019(race):
+    assert round(_at_step(race, "constant", 100), 4) == 0.0087
+    assert round(race.final("constant"), 3) == 0.019
+
+
+def test_section8_a_tenth_of_the_rate_ends_at_0_0025_but_is_at_0_054_six_times_higher_at_100(
+    race,
+):
+    slow = _at_step(race, "constant, lr / 10", 100)
+    assert round(race.final("constant, lr / 10"), 4) == 0.0025
+    assert round(slow, 3) == 0.054
+    assert round(slow / _at_step(race, "constant", 100)) == 6
+
+
+def test_section8_step_cosine_and_warm_up_end_at_0_0013_0_00098_0_00096_20_times_below_constant(
+    race,
+):
+    assert round(race.final("step"), 4) == 0.0013
+    assert round(race.final("cosine"), 5) == 0.00098
+    assert round(race.final("warm-up + cosine"), 5) == 0.00096
+    assert round(race.final("constant") / race.final("warm-up + cosine")) == 20
+    decaying = ("step", "cosine", "warm-up + cosine")
+    assert all(race.final(name) < race.final("constant, lr / 10") for name in decaying)
+    assert demos.race_sentence(race) == (
+        "warm-up + cosine ends lowest, at an excess loss of 0.00096, 20 times below the "
+        "constant rate."
+    )
+
+
+def test_section8_every_run_starts_from_the_same_point_on_the_same_minibatches(race):
+    """The constant rate and step decay agree until the first decay, a third of the way."""
+    first_decay = 1000 // 3
+    same = race.measured_at <= first_decay
+    np.testing.assert_array_equal(race.excess["constant"][same], race.excess["step"][same])
+
+
+def test_section8_task1_without_noise_constant_step_and_cosine_reach_the_minimum():
+    race = demos.schedule_race(Adam(lr=0.05), noise=0.0)
+    for name in ("constant", "step", "cosine"):
+        assert race.final(name) < 1e-12, name
+    assert round(race.final("constant, lr / 10"), 5) == 0.00004
+    assert demos.race_sentence(race) == (
+        "constant, step and cosine reach the least-squares minimum to within rounding errors "
+        "(an excess loss below 1e-12). With no noise left at the minimum, the constant rate "
+        "needs no schedule."
+    )
+
+
+def test_section8_task2_a_batch_of_64_lowers_the_constant_rate_to_0_0052_cosine_37_times_lower(
+    race,
+):
+    larger = demos.schedule_race(Adam(lr=0.05), batch_size=64)
+    assert round(larger.final("constant"), 4) == 0.0052
+    assert round(larger.final("cosine"), 5) == 0.00014
+    assert round(larger.final("constant") / larger.final("cosine")) == 37
+    assert min(demos.RACE_SCHEDULES, key=larger.final) == "cosine"
+
+
+def test_section8_task3_momentum_at_1_diverges_but_at_a_tenth_and_warm_up_only_delays_it():
+    race = demos.schedule_race(Momentum(lr=1.0, beta=0.9))
+    steps = {name: race.diverged_at(name) for name in demos.RACE_SCHEDULES}
+    assert steps["constant, lr / 10"] is None
+    assert all(steps[name] <= 80 for name in ("constant", "step", "cosine"))
+    assert steps["warm-up + cosine"] == 190
+    sentence = demos.race_sentence(race)
+    assert sentence.startswith("constant, lr / 10 ends lowest, at an excess loss of ")
+    assert "warm-up + cosine diverged at step 190: its rate is too large here." in sentence
+
+
+def test_race_sentence_when_the_constant_rate_wins_names_no_schedule():
+    race = demos.ScheduleRace(
+        measured_at=np.arange(1, 11),
+        excess={name: np.full(10, 0.01 if name == "constant" else 0.02)
+                for name in demos.RACE_SCHEDULES},
+        best=0.5,
+    )
+    assert demos.race_sentence(race) == (
+        "constant ends lowest, at an excess loss of 0.01: here no schedule beats the constant "
+        "rate."
+    )
+
+
+def test_race_sentence_when_every_run_blew_up_names_each_one():
+    blown = np.array([0.1, np.nan, np.nan])
+    race = demos.ScheduleRace(np.array([10, 20, 30]),
+                              {name: blown for name in demos.RACE_SCHEDULES}, best=0.5)
+    assert demos.race_sentence(race) == " ".join(
+        f"{name} diverged at step 20: its rate is too large here." for name in demos.RACE_SCHEDULES
+    )
+
+
+def test_the_race_uses_the_students_warm_up_and_says_so(capsys):
+    calls = []
+
+    def warmup(after, steps, start_factor=0.1):
+        calls.append(steps)
+        return demos.warmup(after, steps, start_factor)
+
+    warm_up = demos.student_warmup({"warmup": warmup})
+    demos.schedule_race(Adam(lr=0.05), steps=200, warm_up=warm_up)
+    assert calls == [20] and warm_up.describe() == "This run used your `warmup`."
+
+
+def test_the_rules_demo_uses_the_students_warm_up_for_warm_up_and_cosine():
+    calls = []
+
+    def warmup(after, steps, start_factor=0.1):
+        calls.append(steps)
+        return demos.warmup(after, steps, start_factor)
+
+    rules = {"Descent": Descent(1e-3)}
+    demos.compare_rules("Rosenbrock", rules, 50, "warm-up + cosine", warmup)
+    assert calls == [5]
+
+
+def test_race_rule_is_the_students_adam_or_the_given_momentum():
+    assert isinstance(demos.race_rule("Adam", 0.1, Adam), Adam)
+    assert demos.race_rule("Momentum", 0.1, Adam) == Momentum(lr=0.1, beta=0.9)
+    with pytest.raises(ValueError):
+        demos.race_rule("Lion", 0.1, Adam)
+
+
+def test_plot_schedule_race_returns_a_figure_also_when_a_run_diverged():
+    race = demos.schedule_race(Momentum(lr=1.0, beta=0.9), steps=200)
+    assert isinstance(demos.plot_schedule_race(race, "diverging"), Figure)
+
+
+def test_schedules_widget_is_skipped_while_grading(monkeypatch, capsys):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert demos.schedules_widget({}) is None
+    assert SKIPPED_WHILE_GRADING in capsys.readouterr().out
+
+
+def test_schedules_widget_builds_with_the_notebooks_defaults_and_runs_once(monkeypatch):
+    """The text's numbers are the widget's defaults: Adam, 0.05, batch 8, noise 0.5, 1000."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    box = demos.schedules_widget({})
+    controls = {c.description: c.value for c in box.children[0].children}
+    assert controls == {"rule": "Adam", "base lr": 0.05, "batch size": 8, "label noise": 0.5,
+                        "steps": 1000}
+
+
+def test_section8_task3_a_rate_of_1_is_just_below_momentums_limit_1_06_for_the_whole_data():
+    inputs, _ = demos.noisy_affine_data(0.5)
+    with_ones = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=torch.float64)], dim=1)
+    hessian = 2 * with_ones.T @ with_ones / len(inputs)  # per output of the mean loss
+    limit = 2 * (1 + 0.9) / torch.linalg.eigvalsh(hessian)[-1].item()
+    assert round(limit, 2) == 1.06
+
+
+@pytest.mark.parametrize("batch_size", [32, 64, 128, 256])
+def test_section8_task3_with_minibatches_of_32_or_more_no_run_diverges_at_1(batch_size):
+    race = demos.schedule_race(Momentum(lr=1.0, beta=0.9), batch_size=batch_size)
+    assert all(race.diverged_at(name) is None for name in demos.RACE_SCHEDULES)
+
+
+@pytest.mark.parametrize("noise", [0.0, 1.0])
+@pytest.mark.parametrize("steps", [200, 3000])
+def test_momentum_at_1_on_minibatches_of_1_diverges_whatever_the_other_controls(noise, steps):
+    """The setting the browser test uses to see the demo name a divergence."""
+    race = demos.schedule_race(Momentum(lr=1.0, beta=0.9), steps, 1, noise)
+    assert race.diverged_at("constant") is not None
+    assert "constant diverged at step " in demos.race_sentence(race)

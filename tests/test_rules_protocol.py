@@ -12,6 +12,7 @@ from torch import nn
 
 from helpers.rules.affine import Affine, mse_distance
 from helpers.rules.protocol import (
+    Chain,
     ClipNorm,
     Descent,
     Momentum,
@@ -449,3 +450,13 @@ def test_warmup_matches_linear_lr_then_the_next_schedule():
     ours = [warmup(cosine_decay(0.1, 50), 10, start_factor=0.1)(t) for t in range(60)]
     assert ours == pytest.approx(theirs, rel=1e-9)
     assert constant(0.3)(1000) == 0.3
+
+
+def test_chain_takes_its_rules_as_arguments_and_adjust_reaches_into_nested_chains():
+    inner = Chain(ClipNorm(0.5), Momentum(lr=0.1, beta=0.9))
+    rule = Chain(inner, WeightDecay(0.1))
+    assert rule == chain(chain(ClipNorm(0.5), Momentum(lr=0.1, beta=0.9)), WeightDecay(0.1))
+    assert rule.hyperparameters() == {"max_norm", "lr", "beta", "weight_decay"}
+    adjusted = rule.adjust(lr=0.01)
+    assert adjusted.rules[0].rules[1] == Momentum(lr=0.01, beta=0.9)
+    assert adjusted.rules[1] == WeightDecay(0.1)

@@ -10,7 +10,10 @@ import textwrap
 
 ASSIGNMENT = "01_pytorch_basics"
 NOTEBOOK = "pytorch_basics.ipynb"
-EXERCISES = ("cubic_gradients", "LegendrePolynomial3", "fit_polynomial")
+EXERCISES = (
+    "cubic_gradients", "LegendrePolynomial3", "SumSquaredError", "fit_polynomial",
+    "stability_limit",
+)
 
 
 def _cubic(body: str) -> str:
@@ -19,18 +22,54 @@ def _cubic(body: str) -> str:
     )
 
 
-def _legendre(body: str) -> str:
+def _function(name: str, signature: str, forward: str, backward: str) -> str:
+    """A custom autograd Function ``name`` whose ``forward(ctx, <signature>)`` and
+    ``backward(ctx, grad_output)`` have the given bodies."""
+
+    def body(source: str) -> str:
+        return textwrap.indent(textwrap.dedent(source).strip("\n"), " " * 8)
+
     return (
         "import torch\n\n\n"
-        "class LegendrePolynomial3(torch.autograd.Function):\n"
+        f"class {name}(torch.autograd.Function):\n"
         "    @staticmethod\n"
-        "    def forward(ctx, x):\n"
-        "        ctx.save_for_backward(x)\n"
-        "        return 0.5 * (5 * x**3 - 3 * x)\n\n"
+        f"    def forward(ctx, {signature}):\n{body(forward)}\n\n"
         "    @staticmethod\n"
-        "    def backward(ctx, grad_output):\n"
-        + textwrap.indent(textwrap.dedent(body).strip("\n"), "        ")
+        f"    def backward(ctx, grad_output):\n{body(backward)}\n"
     )
+
+
+LEGENDRE_FORWARD = """
+    ctx.save_for_backward(x)
+    return 0.5 * (5 * x**3 - 3 * x)
+"""
+LEGENDRE_BACKWARD = """
+    (x,) = ctx.saved_tensors
+    return grad_output * 1.5 * (5 * x**2 - 1)
+"""
+
+
+def _legendre(backward: str, forward: str = LEGENDRE_FORWARD) -> str:
+    return _function("LegendrePolynomial3", "x", forward, backward)
+
+
+def _sse(forward: str, backward: str) -> str:
+    return _function("SumSquaredError", "prediction, target", forward, backward)
+
+
+SSE_FORWARD = """
+    ctx.save_for_backward(prediction, target)
+    return ((prediction - target) ** 2).sum()
+"""
+
+
+def _limit(body: str) -> str:
+    return "import numpy as np\nimport torch\n\n\ndef stability_limit(x):\n" + textwrap.indent(
+        textwrap.dedent(body).strip("\n"), "    "
+    )
+
+
+POWERS = "powers = torch.stack([torch.ones_like(x), x, x**2, x**3], dim=1).double()"
 
 
 def _fit(body: str) -> str:
@@ -196,6 +235,137 @@ WRONG = {
     },
 }
 WRONG["LegendrePolynomial3"] = {k: _legendre(v) for k, v in WRONG["LegendrePolynomial3"].items()}
+WRONG["LegendrePolynomial3"] |= {
+    "forward_saves_its_output": _legendre(LEGENDRE_BACKWARD, """
+        y = 0.5 * (5 * x**3 - 3 * x)
+        ctx.save_for_backward(y)
+        return y
+    """),
+    "forward_stores_the_input_on_ctx": _legendre("""
+        x = ctx.x
+        return grad_output * 1.5 * (5 * x**2 - 1)
+    """, """
+        ctx.x = x
+        return 0.5 * (5 * x**3 - 3 * x)
+    """),
+    "forward_without_the_half": _legendre(LEGENDRE_BACKWARD, """
+        ctx.save_for_backward(x)
+        return 5 * x**3 - 3 * x
+    """),
+    "forward_cubes_the_input_in_place": _legendre(LEGENDRE_BACKWARD, """
+        ctx.save_for_backward(x)
+        return 0.5 * (5 * x.pow_(3) - 3 * x)
+    """),
+}
+
+WRONG["SumSquaredError"] = {
+    "ignores_needs_input_grad": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        grad = 2 * (prediction - target) * grad_output
+        return grad, -grad
+    """),
+    "returns_the_prediction_gradient_only": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        return 2 * (prediction - target) * grad_output
+    """),
+    "same_sign_for_the_target": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        grad = 2 * (prediction - target) * grad_output
+        return (grad if ctx.needs_input_grad[0] else None,
+                grad if ctx.needs_input_grad[1] else None)
+    """),
+    "ignores_grad_output": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        grad = 2 * (prediction - target)
+        return (grad if ctx.needs_input_grad[0] else None,
+                -grad if ctx.needs_input_grad[1] else None)
+    """),
+    "mean_instead_of_sum": _sse("""
+        ctx.save_for_backward(prediction, target)
+        return ((prediction - target) ** 2).mean()
+    """, """
+        prediction, target = ctx.saved_tensors
+        grad = 2 * (prediction - target) * grad_output / prediction.numel()
+        return (grad if ctx.needs_input_grad[0] else None,
+                -grad if ctx.needs_input_grad[1] else None)
+    """),
+    "missing_factor_two": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        grad = (prediction - target) * grad_output
+        return (grad if ctx.needs_input_grad[0] else None,
+                -grad if ctx.needs_input_grad[1] else None)
+    """),
+    "computes_the_target_gradient_only_when_the_prediction_needs_one": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        grad_prediction = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_prediction = 2 * (prediction - target) * grad_output
+            if ctx.needs_input_grad[1]:
+                grad_target = -grad_prediction
+        return grad_prediction, grad_target
+    """),
+    "saves_the_residual_on_ctx": _sse("""
+        ctx.residual = prediction - target
+        return (ctx.residual ** 2).sum()
+    """, """
+        grad = 2 * ctx.residual * grad_output
+        return (grad if ctx.needs_input_grad[0] else None,
+                -grad if ctx.needs_input_grad[1] else None)
+    """),
+    "forward_returns_a_python_number": _sse("""
+        ctx.save_for_backward(prediction, target)
+        return ((prediction - target) ** 2).sum().item()
+    """, """
+        prediction, target = ctx.saved_tensors
+        grad = 2 * (prediction - target) * grad_output
+        return (grad if ctx.needs_input_grad[0] else None,
+                -grad if ctx.needs_input_grad[1] else None)
+    """),
+    "differentiates_with_autograd": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        with torch.enable_grad():
+            p = prediction.detach().requires_grad_(True)
+            t = target.detach().requires_grad_(True)
+            grads = torch.autograd.grad(((p - t) ** 2).sum(), (p, t), grad_output)
+        return tuple(g if need else None for g, need in zip(grads, ctx.needs_input_grad))
+    """),
+}
+
+WRONG["stability_limit"] = {
+    "one_over_lambda_max": _limit(f"""
+        {POWERS}
+        return 1 / torch.linalg.eigvalsh(2 * powers.T @ powers)[-1].item()
+    """),
+    "hessian_without_the_factor_two": _limit(f"""
+        {POWERS}
+        return 2 / torch.linalg.eigvalsh(powers.T @ powers)[-1].item()
+    """),
+    "smallest_eigenvalue": _limit(f"""
+        {POWERS}
+        return 2 / torch.linalg.eigvalsh(2 * powers.T @ powers)[0].item()
+    """),
+    "mean_instead_of_sum": _limit(f"""
+        {POWERS}
+        return 2 / torch.linalg.eigvalsh(2 * powers.T @ powers / len(x))[-1].item()
+    """),
+    "without_the_constant_column": _limit("""
+        powers = torch.stack([x, x**2, x**3], dim=1).double()
+        return 2 / torch.linalg.eigvalsh(2 * powers.T @ powers)[-1].item()
+    """),
+    "largest_diagonal_entry": _limit(f"""
+        {POWERS}
+        return 2 / (2 * powers.T @ powers).diagonal().max().item()
+    """),
+    "trace_of_the_hessian": _limit(f"""
+        {POWERS}
+        return 2 / torch.trace(2 * powers.T @ powers).item()
+    """),
+    "calls_the_course_helper": _limit("""
+        from helpers.basics.polynomial import largest_stable_lr
+
+        return largest_stable_lr(x)
+    """),
+}
 
 CORRECT = {
     "cubic_gradients": {
@@ -278,4 +448,81 @@ CORRECT = {
 }
 CORRECT["LegendrePolynomial3"] = {
     k: _legendre(v) for k, v in CORRECT["LegendrePolynomial3"].items()
+}
+CORRECT["LegendrePolynomial3"] |= {
+    "saves_the_local_derivative": _legendre("""
+        (slope,) = ctx.saved_tensors
+        return grad_output * slope
+    """, """
+        ctx.save_for_backward(1.5 * (5 * x * x - 1))
+        return 2.5 * x * x * x - 1.5 * x
+    """),
+    "horner_form_with_torch_pow": _legendre(LEGENDRE_BACKWARD, """
+        ctx.save_for_backward(x)
+        return x * (2.5 * torch.pow(x, 2) - 1.5)
+    """),
+}
+
+CORRECT["SumSquaredError"] = {
+    "saves_the_residual": _sse("""
+        residual = prediction - target
+        ctx.save_for_backward(residual)
+        return residual.pow(2).sum()
+    """, """
+        (residual,) = ctx.saved_tensors
+        grad = 2 * residual * grad_output
+        grad_prediction = grad if ctx.needs_input_grad[0] else None
+        grad_target = -grad if ctx.needs_input_grad[1] else None
+        return grad_prediction, grad_target
+    """),
+    "each_gradient_on_its_own": _sse("""
+        ctx.save_for_backward(prediction, target)
+        return torch.sum((prediction - target) * (prediction - target))
+    """, """
+        prediction, target = ctx.saved_tensors
+        grads = [None, None]
+        if ctx.needs_input_grad[0]:
+            grads[0] = grad_output * 2 * (prediction - target)
+        if ctx.needs_input_grad[1]:
+            grads[1] = grad_output * 2 * (target - prediction)
+        return tuple(grads)
+    """),
+    "trailing_none_for_no_third_input": _sse(SSE_FORWARD, """
+        prediction, target = ctx.saved_tensors
+        grad = (prediction - target).mul(2).mul(grad_output)
+        return (
+            grad if ctx.needs_input_grad[0] else None,
+            grad.neg() if ctx.needs_input_grad[1] else None,
+            None,
+        )
+    """),
+}
+
+CORRECT["stability_limit"] = {
+    "largest_singular_value": _limit("""
+        design = torch.stack([x**0, x, x**2, x**3], dim=-1).to(torch.float64)
+        return float(1 / torch.linalg.svdvals(design)[0] ** 2)
+    """),
+    "numpy_vander_and_eigvals": _limit("""
+        design = np.vander(x.cpu().numpy().astype(np.float64), 4, increasing=True)
+        return 2 / np.linalg.eigvals(2 * design.T @ design).real.max()
+    """),
+    "power_iteration_in_float32": _limit("""
+        design = torch.stack([torch.ones_like(x), x, x * x, x * x * x], dim=1).float()
+        hessian = 2 * design.T @ design
+        v = torch.ones(4)
+        for _ in range(500):
+            v = hessian @ v
+            v = v / v.norm()
+        return 2 / (v @ hessian @ v).item()
+    """),
+    "hessian_by_autograd": _limit("""
+        design = torch.stack([torch.ones_like(x), x, x**2, x**3], dim=1).double()
+
+        def loss(coefficients):
+            return ((design @ coefficients) ** 2).sum()
+
+        hessian = torch.autograd.functional.hessian(loss, torch.zeros(4, dtype=torch.float64))
+        return 2 / max(torch.linalg.eigvalsh(hessian)).item()
+    """),
 }

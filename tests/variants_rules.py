@@ -1,8 +1,9 @@
 """Variants of the exercises of notebook 04 (optimizer rules) for the mutation suite.
 
 ``WRONG[exercise]`` maps a label to a realistic wrong solution cell, ``CORRECT[exercise]``
-to a correct one written differently from the reference. Each cell is a whole rule class, as
-the student writes it; ``Rule`` and ``torch`` come from the notebook's setup.
+to a correct one written differently from the reference. Each cell is a whole rule class (or
+the ``warmup`` function), as the student writes it; ``Rule`` and ``torch`` come from the
+notebook's setup.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import textwrap
 
 ASSIGNMENT = "04_optimizer_rules"
 NOTEBOOK = "optimizer_rules.ipynb"
-EXERCISES = ("Nesterov", "Adagrad", "Adam", "AdamW")
+EXERCISES = ("Nesterov", "Adagrad", "Adam", "AdamW", "warmup", "Chain")
 
 INITS = {
     "Nesterov": """
@@ -66,6 +67,46 @@ def _adam(*parts: str, init: str = MOMENTS) -> str:
 
 def _adamw(*parts: str, init: str = MOMENTS) -> str:
     return _rule("AdamW", init, *parts)
+
+
+def _warmup(body: str, signature: str = "after, steps, start_factor=0.1") -> str:
+    body = textwrap.indent(textwrap.dedent(body).strip("\n"), "    ")
+    return f"def warmup({signature}):\n{body}\n"
+
+
+CHAIN_INIT = """
+    def __init__(self, *rules):
+        super().__init__(rules=rules)
+"""
+CHAIN_METHODS = {
+    "init": """
+        def init(self, param):
+            return tuple(rule.init(param) for rule in self.rules)
+    """,
+    "apply": """
+        def apply(self, state, param, grad):
+            states = []
+            for rule, rule_state in zip(self.rules, state):
+                rule_state, grad = rule.apply(rule_state, param, grad)
+                states.append(rule_state)
+            return tuple(states), grad
+    """,
+    "hyperparameters": """
+        def hyperparameters(self):
+            return set().union(*(rule.hyperparameters() for rule in self.rules))
+    """,
+    "adjust": """
+        def adjust(self, **hyperparameters):
+            return Chain(*(rule.adjust(**hyperparameters) for rule in self.rules))
+    """,
+}
+
+
+def _chain(**methods: str) -> str:
+    """A ``Chain`` cell: the reference's methods, except those given."""
+    parts = [CHAIN_INIT] + [methods.get(name, source) for name, source in CHAIN_METHODS.items()]
+    body = "\n".join(textwrap.indent(textwrap.dedent(part).strip("\n"), "    ") for part in parts)
+    return f"class Chain(Rule):\n{body}\n"
 
 
 MOMENT_UPDATES = """
@@ -286,6 +327,128 @@ WRONG = {
     },
 }
 
+WRONG["warmup"] = {
+    "reaches_the_top_one_step_early": _warmup("""
+        def schedule(t):
+            if t < steps:
+                return after(0) * (start_factor + (1 - start_factor) * (t + 1) / steps)
+            return after(t - steps)
+        return schedule
+    """),
+    "after_not_restarted_when_the_ramp_ends": _warmup("""
+        def schedule(t):
+            if t < steps:
+                return after(0) * (start_factor + (1 - start_factor) * t / steps)
+            return after(t)
+        return schedule
+    """),
+    "ramp_from_zero": _warmup("""
+        def schedule(t):
+            if t < steps:
+                return after(0) * t / steps
+            return after(t - steps)
+        return schedule
+    """),
+    "ramp_towards_the_current_rate_of_after": _warmup("""
+        def schedule(t):
+            if t < steps:
+                return after(t) * (start_factor + (1 - start_factor) * t / steps)
+            return after(t - steps)
+        return schedule
+    """),
+    "counts_calls_instead_of_reading_t": _warmup("""
+        calls = [0]
+
+        def schedule(t):
+            k = calls[0]
+            calls[0] += 1
+            if k < steps:
+                return after(0) * (start_factor + (1 - start_factor) * k / steps)
+            return after(k - steps)
+        return schedule
+    """),
+    "integer_division_in_the_ramp": _warmup("""
+        def schedule(t):
+            if t < steps:
+                return after(0) * (start_factor + (1 - start_factor) * (t // steps))
+            return after(t - steps)
+        return schedule
+    """),
+    "default_start_factor_of_zero": _warmup("""
+        def schedule(t):
+            if t < steps:
+                return after(0) * (start_factor + (1 - start_factor) * t / steps)
+            return after(t - steps)
+        return schedule
+    """, signature="after, steps, start_factor=0.0"),
+    "uses_the_course_warmup": _warmup("""
+        from helpers.rules.schedules import warmup as course_warmup
+
+        return course_warmup(after, steps, start_factor)
+    """),
+}
+
+WRONG["Chain"] = {
+    "applies_the_rules_in_reverse_order": _chain(apply="""
+        def apply(self, state, param, grad):
+            states = list(state)
+            for index in reversed(range(len(self.rules))):
+                states[index], grad = self.rules[index].apply(states[index], param, grad)
+            return tuple(states), grad
+    """),
+    "every_rule_sees_the_raw_gradient": _chain(apply="""
+        def apply(self, state, param, grad):
+            states, step = [], grad
+            for rule, rule_state in zip(self.rules, state):
+                rule_state, step = rule.apply(rule_state, param, grad)
+                states.append(rule_state)
+            return tuple(states), step
+    """),
+    "adds_up_the_rules_steps": _chain(apply="""
+        def apply(self, state, param, grad):
+            states, total = [], torch.zeros_like(grad)
+            for rule, rule_state in zip(self.rules, state):
+                rule_state, step = rule.apply(rule_state, param, grad)
+                states.append(rule_state)
+                total = total + step
+            return tuple(states), total
+    """),
+    "returns_the_old_states": _chain(apply="""
+        def apply(self, state, param, grad):
+            for rule, rule_state in zip(self.rules, state):
+                _, grad = rule.apply(rule_state, param, grad)
+            return state, grad
+    """),
+    "passes_the_stepped_param_on": _chain(apply="""
+        def apply(self, state, param, grad):
+            states = []
+            for rule, rule_state in zip(self.rules, state):
+                rule_state, grad = rule.apply(rule_state, param, grad)
+                param = param - grad
+                states.append(rule_state)
+            return tuple(states), grad
+    """),
+    "adjust_leaves_the_rules_unchanged": _chain(adjust="""
+        def adjust(self, **hyperparameters):
+            return self
+    """),
+    "adjusts_only_the_last_rule": _chain(adjust="""
+        def adjust(self, **hyperparameters):
+            *first, last = self.rules
+            return Chain(*first, last.adjust(**hyperparameters))
+    """),
+    "hyperparameters_not_collected_from_the_rules": _chain(hyperparameters="""
+        def hyperparameters(self):
+            return {"rules"}
+    """),
+    "uses_the_course_chain": _chain(apply="""
+        def apply(self, state, param, grad):
+            from helpers.rules.protocol import chain
+
+            return chain(*self.rules).apply(state, param, grad)
+    """),
+}
+
 CORRECT = {
     "Nesterov": {
         "velocity_updated_in_place": _nesterov("""
@@ -365,5 +528,73 @@ CORRECT = {
             step += self.lr * self.weight_decay * param
             return (m, v, t), step
         """),
+    },
+    "warmup": {
+        "ramp_up_to_and_including_t_equal_steps": _warmup("""
+            def schedule(t):
+                if t <= steps:
+                    return after(0) * (start_factor + (1 - start_factor) * t / steps)
+                return after(t - steps)
+            return schedule
+        """),
+        "a_callable_object": _warmup("""
+            class WarmUp:
+                def __call__(self, t):
+                    if t >= steps:
+                        return after(t - steps)
+                    fraction = min(t / steps, 1.0)
+                    start = start_factor * after(0)
+                    return start + (after(0) - start) * fraction
+            return WarmUp()
+        """),
+        "lambda_with_numpy_interp": _warmup("""
+            import numpy as np
+
+            peak = after(0)
+            return lambda t: (
+                float(np.interp(t, [0, steps], [start_factor * peak, peak]))
+                if t < steps else after(t - steps)
+            )
+        """),
+    },
+    "Chain": {
+        "list_states_and_an_index_loop": _chain(
+            init="""
+            def init(self, param):
+                return [rule.init(param) for rule in self.rules]
+            """,
+            apply="""
+            def apply(self, state, param, grad):
+                new_state = list(state)
+                for i in range(len(self.rules)):
+                    new_state[i], grad = self.rules[i].apply(state[i], param, grad)
+                return new_state, grad
+            """,
+        ),
+        "reduce_and_type_of_self": _chain(
+            apply="""
+            def apply(self, state, param, grad):
+                import functools
+
+                def link(carried, pair):
+                    states, update = carried
+                    rule, rule_state = pair
+                    rule_state, update = rule.apply(rule_state, param, update)
+                    return states + (rule_state,), update
+
+                return functools.reduce(link, zip(self.rules, state), ((), grad))
+            """,
+            hyperparameters="""
+            def hyperparameters(self):
+                names = set()
+                for rule in self.rules:
+                    names |= rule.hyperparameters()
+                return names
+            """,
+            adjust="""
+            def adjust(self, **hyperparameters):
+                return type(self)(*[rule.adjust(**hyperparameters) for rule in self.rules])
+            """,
+        ),
     },
 }

@@ -7,6 +7,9 @@
   grading);
 - ``optimizers``: torch's SGD and RMSprop without torch's general machinery (the demo's
   thousands of steps, and the grader's fresh process per submission, pay less);
+- ``autograd_function``: a custom Function's ``forward`` and ``backward`` called by hand,
+  with a ``ctx`` that notes whether ``save_for_backward`` was used (the checks of the two
+  Function exercises, where the grader switches autograd off);
 - ``reference``: the answers of the exercises (never imported by ``checks``);
 - ``checks``: the exercise registry ``EXERCISES`` (self-checks and hidden checks);
 - ``demos``: figures, the comparison table, and the learning-rate demo.

@@ -2,8 +2,8 @@
 
 The demo is split as everywhere in the course: ``lr_run`` trains and returns numbers (tested
 headless), ``plot_lr_run`` draws them, and ``lr_widget`` only wires sliders to the two. The
-demo trains with the student's ``fit_polynomial``, looked up on every run, or with the
-reference while it is not done yet.
+demo trains with the student's ``fit_polynomial`` and compares the rate with the student's
+``stability_limit``, both looked up on every run, or the references while not done yet.
 """
 
 from __future__ import annotations
@@ -177,9 +177,15 @@ class CubicOfPowers(nn.Module):
 
 @one_cpu_thread()
 def lr_run(
-    fit: Callable, lr: float, steps: int, seed: int = 2021, device: torch.device | None = None
+    fit: Callable,
+    lr: float,
+    steps: int,
+    seed: int = 2021,
+    device: torch.device | None = None,
+    limit: Callable[[torch.Tensor], float] = largest_stable_lr,
 ) -> LrRun:
-    """Fit the cubic by plain SGD with ``fit`` (``fit_polynomial``'s signature) and measure."""
+    """Fit the cubic by plain SGD with ``fit`` (``fit_polynomial``'s signature) and measure;
+    ``limit`` (``stability_limit``'s signature) gives the largest stable rate of the data."""
     x, y = sine_data(device=device)
     model = CubicOfPowers(initial_coefficients(seed), x)
     optimizer = PlainSGD(model.parameters(), lr=lr)
@@ -194,7 +200,7 @@ def lr_run(
         y=_numpy(y),
         fitted=fitted,
         diverged_at=first_divergence(history),
-        largest_stable_lr=largest_stable_lr(x),
+        largest_stable_lr=float(limit(x)),
         optimum=least_squares(x, y)[1],
     )
 
@@ -261,6 +267,7 @@ def lr_widget(namespace: MutableMapping[str, Any], seed: int = 2021,
               device: torch.device | None = None) -> widgets.VBox:
     """Sliders for the learning rate and the number of steps (both on a log scale)."""
     fit = EXERCISES.implementation("fit_polynomial", namespace)
+    limit = EXERCISES.implementation("stability_limit", namespace)
     controls = {
         "lr": widgets.FloatLogSlider(value=1e-6, base=10, min=-7, max=-5, step=0.05,
                                      description="learning rate", readout_format=".2e"),
@@ -269,8 +276,8 @@ def lr_widget(namespace: MutableMapping[str, Any], seed: int = 2021,
     }
 
     def run(lr: float, steps: float) -> None:
-        with described_after(fit):
-            result = lr_run(fit, lr, int(round(steps)), seed, device)
+        with described_after(fit, limit):
+            result = lr_run(fit, lr, int(round(steps)), seed, device, limit)
             show(plot_lr_run(result))
             sentence = lr_run_sentence(result)
             if sentence is not None:

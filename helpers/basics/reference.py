@@ -33,6 +33,7 @@ class LegendrePolynomial3(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
+        # backward needs the input: save it the way autograd can check and free
         ctx.save_for_backward(x)
         return 0.5 * (5 * x**3 - 3 * x)
 
@@ -41,6 +42,27 @@ class LegendrePolynomial3(torch.autograd.Function):
         # Chain rule: upstream gradient times the local derivative P3'(x) = 1.5 (5x^2 - 1).
         (x,) = ctx.saved_tensors
         return grad_output * 1.5 * (5 * x**2 - 1)
+
+
+class SumSquaredError(torch.autograd.Function):
+    """The summed squared error sum((prediction - target)^2), with a hand-written backward."""
+
+    @staticmethod
+    def forward(ctx, prediction, target):
+        residual = prediction - target
+        ctx.save_for_backward(residual)
+        return (residual**2).sum()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        # One gradient per input, in order; None for an input that needs none.
+        (residual,) = ctx.saved_tensors
+        grad_prediction = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_prediction = 2 * residual * grad_output
+        if ctx.needs_input_grad[1]:
+            grad_target = -2 * residual * grad_output
+        return grad_prediction, grad_target
 
 
 def fit_polynomial(model, x, y, optimizer, steps):
@@ -56,3 +78,13 @@ def fit_polynomial(model, x, y, optimizer, steps):
         optimizer.step()
         history.append(loss.item())
     return history
+
+
+def stability_limit(x):
+    """The largest learning rate for which gradient descent on the summed squared error of
+    the cubic converges on inputs ``x``: 2 / lambda_max of the Hessian H = 2 V^T V, where V
+    has the columns 1, x, x^2, x^3. (The targets do not matter: H does not depend on them.)
+    """
+    powers = torch.stack([torch.ones_like(x), x, x**2, x**3], dim=1).double()
+    hessian = 2 * powers.T @ powers
+    return 2 / torch.linalg.eigvalsh(hessian)[-1].item()

@@ -1,4 +1,5 @@
-"""The graded exercises of notebook 04: four rule classes in the course's protocol.
+"""The graded exercises of notebook 04: four rule classes in the course's protocol, a warm-up
+schedule (``warmup``) and the chain of rules (``Chain``).
 
 Every check trains a fresh small model (an ``Affine`` map fitted to random data, both drawn
 from the case's seed) for several steps through ``setup`` and ``update`` with the student's
@@ -8,6 +9,12 @@ against the reference rule's trajectory, and against ``torch.optim``'s counterpa
 same problem. Cases mix small and large ``epsilon`` and weight decay and several
 hyperparameters, so that a wrong bias correction, ``epsilon`` inside the square root, a state
 not carried forward or a weight decay coupled through Adam's scaling all show.
+
+``warmup`` is checked on the rates it gives at every step, asked for in order and out of
+order, before three kinds of schedule. ``Chain`` is checked like the rules, on chains of the
+protocol's rules (one of them nested) under a schedule that lowers the rate through
+``adjust`` at every step, so that links applied out of order, states not returned or an
+``adjust`` that does not reach inside the chain all show.
 
 This module must not import ``reference.py`` (the grader's sandbox hides it).
 """
@@ -21,16 +28,29 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from helpers.capabilities import OPTIMIZER_STEP
+from helpers.capabilities import OPTIMIZER_STEP, ready_made
 from helpers.checking import assert_close, compare_outputs, no_shortcuts
-from helpers.exercise import Exercise, Registry
+from helpers.exercise import Exercise, Registry, as_tensors
 from helpers.rules import ASSIGNMENT
 from helpers.rules.affine import Affine, mse_distance
-from helpers.rules.protocol import gradients, setup, update
+from helpers.rules.protocol import (
+    ClipNorm,
+    Descent,
+    Momentum,
+    RMSProp,
+    Rule,
+    WeightDecay,
+    adjust,
+    gradients,
+    setup,
+    update,
+)
+from helpers.rules.schedules import Schedule, constant, cosine_decay, step_decay
 
 Case = dict[str, Any]
 N_EXAMPLES = 12
 SELF_CHECK_STEPS = 5
+SELF_CHECK_SEED = 4
 
 # --------------------------------------------------------------------------------------
 # The problem a case describes, and the trajectory of a rule on it
@@ -301,6 +321,258 @@ def _exercise(name: str, points: int, draw: Callable, state_tensors: Callable) -
     )
 
 
+# --------------------------------------------------------------------------------------
+# Exercise 5: warmup, a schedule
+# --------------------------------------------------------------------------------------
+
+WARMUP_IN_ORDER = "learning rate at t = 0, 1, 2, ..."
+WARMUP_SHUFFLED = "learning rate at the same steps, asked for in another order"
+WARMUP_AFTER = ("constant", "cosine", "step")
+
+
+def draw_warmup_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for index, after in enumerate(WARMUP_AFTER):
+        steps = int(rng.integers(3, 30))
+        cases.append({
+            "seed": int(rng.integers(2**31)),
+            "after": after,
+            "lr": _log_uniform(rng, 1e-3, 1.0),
+            "after_steps": int(rng.integers(5, 60)),
+            "gamma": float(rng.uniform(0.2, 0.8)),
+            "steps": steps,
+            # the first case leaves start_factor at its default
+            "start_factor": (
+                None if index == 0 else float(rng.choice([0.0, rng.uniform(0.01, 0.5)]))
+            ),
+            "horizon": steps + int(rng.integers(10, 60)),
+        })
+    return cases
+
+
+def after_schedule(case: Case) -> Schedule:
+    """The schedule a warm-up case hands over to (a course schedule, not the exercise)."""
+    lr, length = case["lr"], case["after_steps"]
+    if case["after"] == "constant":
+        return constant(lr)
+    if case["after"] == "cosine":
+        return cosine_decay(lr, length, lr_min=0.1 * lr)
+    return step_decay(lr, case["gamma"], every=max(length // 3, 1))
+
+
+def run_warmup_case(implementation: Callable, case: Case) -> dict[str, Tensor]:
+    keywords = {} if case["start_factor"] is None else {"start_factor": case["start_factor"]}
+    schedule = implementation(after_schedule(case), case["steps"], **keywords)
+    steps = range(case["horizon"])
+    order = np.random.default_rng(case["seed"]).permutation(case["horizon"])
+    in_order = torch.tensor([float(schedule(t)) for t in steps], dtype=torch.float64)
+    shuffled = torch.empty(case["horizon"], dtype=torch.float64)
+    shuffled[order] = torch.tensor([float(schedule(int(t))) for t in order], dtype=torch.float64)
+    return {WARMUP_IN_ORDER: in_order, WARMUP_SHUFFLED: shuffled}
+
+
+def _warmup_hint(case: Case, actual: np.ndarray, expected: np.ndarray) -> str:
+    """Where the rates go wrong, in words: the start, the ramp, or the hand-over."""
+    steps = case["steps"]
+    wrong = ~np.isclose(actual, expected, rtol=1e-9, atol=1e-15)
+    if wrong[0]:
+        given = "0.1, its default" if case["start_factor"] is None else "as given"
+        return ("At t = 0 the rate is start_factor * after(0): the ramp starts there "
+                f"(start_factor {given}).")
+    if wrong[:steps].any():
+        return ("During the ramp (t < steps) the rate rises linearly from start_factor * "
+                "after(0) at t = 0 towards after(0), which it reaches at t = steps: the factor "
+                "is start_factor + (1 - start_factor) * t / steps.")
+    return ("From t = steps on the rate is after(t - steps): the schedule `after` starts "
+            "where the ramp ends, at its own step 0.")
+
+
+def compare_warmup_case(case: Case, actual: dict, expected: dict) -> None:
+    after = f"`warmup` over {case['steps']} steps before a {case['after']} schedule"
+    for what in (WARMUP_IN_ORDER, WARMUP_SHUFFLED):
+        if tuple(actual[what].shape) != tuple(expected[what].shape):
+            raise AssertionError(f"{after}: the schedule should return one number per step.")
+    rates, correct = actual[WARMUP_IN_ORDER].numpy(), expected[WARMUP_IN_ORDER].numpy()
+    if not np.all(np.isfinite(rates)):
+        raise AssertionError(f"{after} gives NaN or infinite learning rates.")
+    if not np.allclose(rates, correct, rtol=1e-9, atol=1e-15):
+        raise AssertionError(f"{after} gives wrong learning rates. "
+                             f"{_warmup_hint(case, rates, correct)}")
+    if not np.allclose(actual[WARMUP_SHUFFLED].numpy(), correct, rtol=1e-9, atol=1e-15):
+        raise AssertionError(
+            f"{after}: asked for the same steps in another order, the schedule answers "
+            "differently. Its rate must depend on t alone (the loop may ask for any step, in "
+            "any order, any number of times): compute it from t, do not count calls."
+        )
+
+
+def self_check_warmup(implementation: Any, reference: Any) -> None:
+    exercise = EXERCISES["warmup"]
+    for case in draw_warmup_cases(np.random.default_rng(SELF_CHECK_SEED)):
+        expected = exercise.run_case(reference, case)
+        with no_shortcuts("warmup", *exercise.forbidden):
+            outputs = exercise.run_case(implementation, case)
+        compare_warmup_case(case, as_tensors(outputs), as_tensors(expected))
+    print("Your `warmup` gives the right rates before a constant, a cosine and a step "
+          "schedule, asked for in order and out of order. The grader tries more.")
+
+
+# --------------------------------------------------------------------------------------
+# Exercise 6: Chain, rules composed
+# --------------------------------------------------------------------------------------
+
+CHAIN_LINKS = {
+    "Descent": lambda rng: Descent(lr=_log_uniform(rng, 0.01, 0.1)),
+    "Momentum": lambda rng: Momentum(lr=_log_uniform(rng, 0.005, 0.05),
+                                     beta=float(rng.uniform(0.5, 0.95))),
+    "RMSProp": lambda rng: RMSProp(lr=_log_uniform(rng, 0.005, 0.05),
+                                   alpha=float(rng.uniform(0.8, 0.99))),
+    "WeightDecay": lambda rng: WeightDecay(_log_uniform(rng, 0.05, 0.5)),
+    "ClipNorm": lambda rng: ClipNorm(_log_uniform(rng, 0.05, 0.5)),
+}
+# Each case's links, in order; a nested list is a chain inside the chain. Every one has a
+# rule with a learning rate (for the schedule) and an order that matters.
+CHAIN_SHAPES = (
+    ["WeightDecay", "ClipNorm", "Momentum"],
+    ["RMSProp", "WeightDecay"],
+    [["ClipNorm", "Momentum"], "WeightDecay"],
+    ["ClipNorm", "Descent", "WeightDecay"],
+)
+
+
+def _link(rng: np.random.Generator, shape: Any) -> dict:
+    """A chain's description as plain data: each link's class and hyperparameters."""
+    if isinstance(shape, list):
+        return {"chain": [_link(rng, inner) for inner in shape]}
+    rule = CHAIN_LINKS[shape](rng)
+    return {"rule": shape, "hyper": dict(rule._items())}
+
+
+def draw_chain_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for index in rng.choice(len(CHAIN_SHAPES), size=3, replace=False):
+        steps = int(rng.integers(6, 12))
+        cases.append({
+            **_case(rng, {}, steps),
+            "links": _link(rng, CHAIN_SHAPES[int(index)])["chain"],
+            # the schedule multiplies every rate by this factor per step, through adjust
+            "decay": float(rng.uniform(0.7, 0.95)),
+        })
+    return cases
+
+
+RULE_CLASSES = {
+    "Descent": Descent, "Momentum": Momentum, "RMSProp": RMSProp,
+    "WeightDecay": WeightDecay, "ClipNorm": ClipNorm,
+}
+
+
+def _build_chain(chain_class: type, links: list[dict]) -> Rule:
+    rules = [_build_chain(chain_class, link["chain"]) if "chain" in link
+             else RULE_CLASSES[link["rule"]](**link["hyper"]) for link in links]
+    return chain_class(*rules)
+
+
+def _link_states(state: Any, links: list[dict], prefix: str) -> list[tuple[str, Any]]:
+    """Every tensor of a chain's state, named by the link it belongs to, when the state has
+    the documented layout (a tuple, or a list, with one entry per link)."""
+    if not isinstance(state, (tuple, list)) or len(state) != len(links):
+        return []
+    found = []
+    for number, (link, part) in enumerate(zip(links, state), start=1):
+        name = f"{prefix}link {number}"
+        if "chain" in link:
+            found += _link_states(part, link["chain"], f"{name}, ")
+        elif isinstance(part, Tensor):
+            found.append((f"state of {name} ({link['rule']})", part))
+    return found
+
+
+def _rates(links: list[dict]) -> list[float]:
+    return [rate for link in links
+            for rate in (_rates(link["chain"]) if "chain" in link else [link["hyper"].get("lr")])
+            if rate is not None]
+
+
+def run_chain_case(implementation: type, case: Case) -> dict[str, Tensor]:
+    """Train with the chain for ``case["steps"]`` steps, lowering every learning rate in it by
+    ``case["decay"]`` per step through ``adjust``; record each link's state tensors and the
+    parameters after every step."""
+    base_lr = _rates(case["links"])[0]
+    model, inputs, targets = problem(case)
+    state = setup(_build_chain(implementation, case["links"]), model)
+    outputs: dict[str, Tensor] = {}
+    for step in range(1, case["steps"] + 1):
+        if step > 1:
+            try:
+                state = adjust(state, lr=base_lr * case["decay"] ** (step - 1))
+            except ValueError as error:  # no rule of the chain admits to having an lr
+                raise AssertionError(
+                    f"`Chain`: adjust(state, lr=...) refused: {error} `hyperparameters` should "
+                    "return the names of every rule's hyperparameters in the chain (their "
+                    "union), so that adjust can find the learning rate inside it."
+                ) from None
+        loss = mse_distance(model(inputs), targets)
+        state, model = update(state, model, gradients(loss, model))
+        for name, leaf in state.items():
+            for label, tensor in _link_states(leaf.state, case["links"], ""):
+                outputs[f"{label} of {name} after step {step}"] = tensor.detach().clone()
+        for name, param in model.named_parameters():
+            outputs[f"{name} after step {step}"] = param.detach().clone()
+    return outputs
+
+
+def _describe_chain(links: list[dict]) -> str:
+    return "Chain(" + ", ".join(
+        _describe_chain(link["chain"]) if "chain" in link else link["rule"] for link in links
+    ) + ")"
+
+
+def compare_chain_case(case: Case, actual: dict, expected: dict) -> None:
+    where = f"{_describe_chain(case['links'])}, {case['steps']} steps with a decaying lr"
+    missing = [key for key in expected if key not in actual]
+    if missing:
+        raise AssertionError(
+            f"`Chain` ({where}): {missing[0]} is missing: the state should be a tuple with "
+            "one entry per rule, each that rule's own state, in the chain's order."
+        )
+    try:
+        compare_outputs(actual, expected, size=case["operations"])
+    except AssertionError as error:
+        raise AssertionError(f"`Chain` ({where}): {error} {_chain_hint(error)}") from None
+
+
+def _chain_hint(error: AssertionError) -> str:
+    """What to check, from the first output that differs (outputs are named "... after
+    step k", states before parameters)."""
+    message = str(error)
+    if "after step 1 " not in message:
+        return ("The first step is right, later ones are not: check that `adjust` returns a "
+                "new Chain whose rules are each adjusted (the test lowers lr through adjust "
+                "before every later step), and that `apply` returns every rule's new state.")
+    if message.startswith("State"):
+        return ("Check that `apply` returns the new state of every rule, in the chain's "
+                "order, and that each rule receives the previous rule's output (the first one "
+                "the gradient).")
+    return ("Check that the rules are applied in the chain's order, that each rule receives "
+            "the previous rule's output (the first one the gradient) and the param as it was "
+            "given, and that the step returned is the last rule's output.")
+
+
+def self_check_chain(implementation: Any, reference: Any) -> None:
+    exercise = EXERCISES["Chain"]
+    rng = np.random.default_rng(SELF_CHECK_SEED)
+    for shape in CHAIN_SHAPES:
+        case = {**_case(rng, {}, SELF_CHECK_STEPS), "links": _link(rng, shape)["chain"],
+                "decay": 0.8}
+        expected = exercise.run_case(reference, case)
+        with no_shortcuts("Chain", *exercise.forbidden):
+            outputs = exercise.run_case(implementation, case)
+        compare_chain_case(case, as_tensors(outputs), as_tensors(expected))
+    print(f"Your `Chain` takes the same {SELF_CHECK_STEPS} steps as the reference in four "
+          "chains (one nested), with a schedule adjusting their rates. The grader tries more.")
+
+
 # The notebook's setup imports: all a solution cell may rely on besides its own cell and the
 # earlier exercises' (a layout test keeps this equal to the notebook's setup cells).
 SETUP = (
@@ -313,8 +585,8 @@ SETUP = (
     "from helpers.rules.affine import Affine, affine_data, fit, mse_distance",
     "from helpers.rules.checks import EXERCISES",
     "from helpers.rules.protocol import ClipNorm, Descent, Momentum, Rule, WeightDecay, adjust,"
-    " chain, freeze, gradients, setup, thaw, update, update_",
-    "from helpers.rules.schedules import cosine_decay, warmup",
+    " freeze, gradients, setup, thaw, update, update_",
+    "from helpers.rules.schedules import constant, cosine_decay, step_decay",
     "from helpers.rules import checks",
 )
 
@@ -324,6 +596,32 @@ EXERCISES = Registry(
     _exercise("Adagrad", 2, draw_adagrad_cases, _square_sum),
     _exercise("Adam", 3, draw_adam_cases, _moments),
     _exercise("AdamW", 3, draw_adamw_cases, _moments),
+    Exercise(
+        name="warmup",
+        reference="helpers.rules.reference:warmup",
+        points=2,
+        self_check=self_check_warmup,
+        draw_cases=draw_warmup_cases,
+        run_case=run_warmup_case,
+        compare=compare_warmup_case,
+        forbids=(ready_made("the course's warm-up", "helpers.rules.schedules:warmup"),),
+    ),
+    Exercise(
+        name="Chain",
+        reference="helpers.rules.reference:Chain",
+        points=3,
+        self_check=self_check_chain,
+        draw_cases=draw_chain_cases,
+        run_case=run_chain_case,
+        compare=compare_chain_case,
+        forbids=(
+            ready_made(
+                "the course's chain of rules",
+                "helpers.rules.protocol:Chain",
+                "helpers.rules.protocol:chain",
+            ),
+        ),
+    ),
     setup=SETUP,
 )
 self_check, hidden_check = EXERCISES.self_check, EXERCISES.hidden_check

@@ -1,9 +1,10 @@
-"""Demos of notebook 04: rules and schedules on 2-D test functions, and weight decay in Adam.
+"""Demos of notebook 04: rules and schedules on 2-D test functions, weight decay in Adam, and
+schedules against minibatch noise.
 
 Compute functions return plain arrays (tested headless), plot functions return a ``Figure``,
-and ``rules_widget`` only wires controls to them. Rules the student writes are looked up in
-the notebook's namespace on every run (``EXERCISES.implementation``) and fall back to the
-reference while not done.
+and ``rules_widget`` and ``schedules_widget`` only wire controls to them. Rules and the
+warm-up schedule the student writes are looked up in the notebook's namespace on every run
+(``EXERCISES.implementation``) and fall back to the reference while not done.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 from torch import Tensor, nn
 
 from helpers.device import one_cpu_thread
 from helpers.exercise import StudentOrReference, described_after
+from helpers.rules.affine import Affine, affine_data
 from helpers.rules.checks import EXERCISES
 from helpers.rules.protocol import (
     Descent,
@@ -114,9 +117,12 @@ LOSS_FLOOR = 1e-20  # the lowest loss the plots show
 BLOWN_UP = 1e8  # a path whose loss passes this has diverged: compare_rules stops it
 
 
-def relative_schedule(name: str, steps: int) -> Schedule:
+def relative_schedule(
+    name: str, steps: int, warm_up: Callable[..., Schedule] = warmup
+) -> Schedule:
     """A factor ``t -> f(t)`` with ``f(0) = 1`` (after warm-up) that multiplies each rule's
-    own learning rate, so one schedule can serve rules whose rates differ 100-fold."""
+    own learning rate, so one schedule can serve rules whose rates differ 100-fold.
+    ``warm_up`` builds the warm-up (``warmup``'s signature: the student's, in the demos)."""
     if name == "constant":
         return constant(1.0)
     if name == "step":
@@ -125,7 +131,7 @@ def relative_schedule(name: str, steps: int) -> Schedule:
         return cosine_decay(1.0, steps)
     if name == "warm-up + cosine":
         ramp = max(steps // 10, 1)
-        return warmup(cosine_decay(1.0, steps - ramp), ramp)
+        return warm_up(cosine_decay(1.0, steps - ramp), ramp)
     raise ValueError(f"unknown schedule {name!r}; choose one of {SCHEDULES}")
 
 
@@ -141,6 +147,11 @@ def optimize_2d(
     and losses (the start included). The schedule scales the rule's ``lr`` through
     ``adjust`` whenever it changes. A path that blows up stops (the rest stays NaN)."""
     return compare_rules(function, {"rule": rule}, steps, schedule)["rule"]
+
+
+def student_warmup(namespace: MutableMapping[str, Any]) -> StudentOrReference:
+    """The warm-up schedule the demos use: the student's ``warmup`` once done."""
+    return EXERCISES.implementation("warmup", namespace)
 
 
 DEMO_EXERCISES = ("Nesterov", "Adagrad", "Adam")
@@ -169,10 +180,14 @@ def default_rules(
 
 @one_cpu_thread()
 def compare_rules(
-    function: str, rules: dict[str, Rule], steps: int, schedule: str = "constant"
+    function: str,
+    rules: dict[str, Rule],
+    steps: int,
+    schedule: str = "constant",
+    warm_up: Callable[..., Schedule] = warmup,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``{rule name: (path, losses)}`` for every rule, all from the same start (see
-    ``optimize_2d``).
+    ``optimize_2d``; ``warm_up`` as in ``relative_schedule``).
 
     The rules move side by side: each step evaluates the function and its gradient at every
     rule's point at once; every rule then updates its own point. A rule whose path blows up
@@ -183,7 +198,7 @@ def compare_rules(
     points = [Point(test.start) for _ in names]
     states = [setup(rule, point) for rule, point in zip(rules.values(), points)]
     base_lrs = [rule.lr for rule in rules.values()]
-    factor = relative_schedule(schedule, steps)
+    factor = relative_schedule(schedule, steps, warm_up)
     paths = np.full((len(names), steps + 1, 2), np.nan)
     losses = np.full((len(names), steps + 1), np.nan)
     moving = list(range(len(names)))
@@ -242,6 +257,119 @@ def weight_decay_comparison(
         results[name] = point.xy.detach().numpy().copy()
     results["minimum of loss + L2 penalty"] = (c / (c + weight_decay)).numpy()
     return results
+
+
+# --------------------------------------------------------------------------------------
+# Compute: schedules against minibatch noise
+# --------------------------------------------------------------------------------------
+
+RACE_SCHEDULES = ("constant", "constant, lr / 10", "step", "cosine", "warm-up + cosine")
+RACE_POINTS = 1000  # examples in the noisy data set
+RACE_MEASUREMENTS = 100  # how many times along a run the whole data set's loss is measured
+ROUNDING = 1e-12  # an excess loss below this is the minimum, up to rounding errors
+
+
+@dataclass(frozen=True)
+class ScheduleRace:
+    """One run of the schedule race, as numbers.
+
+    ``measured_at[k]`` is the number of steps taken at the ``k``-th measurement and
+    ``excess[name][k]`` the loss on the whole data set then, minus the least-squares minimum
+    (``best``), the lowest loss any affine map reaches; NaN after a run blew up.
+    """
+
+    measured_at: np.ndarray
+    excess: dict[str, np.ndarray]
+    best: float
+
+    def final(self, name: str) -> float:
+        """The mean excess loss over the last tenth of the run: the level a schedule ends at,
+        with the minibatch noise of single measurements averaged out."""
+        values = self.excess[name]
+        return float(np.mean(values[-max(len(values) // 10, 1) :]))
+
+    def diverged_at(self, name: str) -> int | None:
+        """The step after which ``name``'s run had blown up, if it did."""
+        index = diverged_at(self.excess[name], BLOWN_UP)
+        return None if index is None else int(self.measured_at[index])
+
+
+def noisy_affine_data(
+    noise: float, points: int = RACE_POINTS, seed: int = 0
+) -> tuple[Tensor, Tensor]:
+    """``affine_data``'s inputs and targets (in double precision), with Gaussian noise of
+    standard deviation ``noise`` added to every target: no affine map fits them exactly."""
+    inputs, targets, _ = affine_data(points)
+    generator = torch.Generator().manual_seed(seed)
+    noisy = targets.double() + noise * torch.randn(
+        targets.shape, generator=generator, dtype=torch.float64
+    )
+    return inputs.double(), noisy
+
+
+def race_schedule(name: str, steps: int, warm_up: Callable[..., Schedule] = warmup) -> Schedule:
+    """The factor of the base rate for one entry of ``RACE_SCHEDULES``."""
+    if name == "constant, lr / 10":
+        return constant(0.1)
+    return relative_schedule(name, steps, warm_up)
+
+
+@one_cpu_thread()
+def schedule_race(
+    rule: Rule,
+    steps: int = 1000,
+    batch_size: int = 8,
+    noise: float = 0.5,
+    seed: int = 0,
+    warm_up: Callable[..., Schedule] = warmup,
+) -> ScheduleRace:
+    """Fit ``Affine`` to noisy data by minibatch steps of ``rule`` under each schedule of
+    ``RACE_SCHEDULES`` (its ``lr`` is the base rate), all from the same start and on the
+    same sequence of minibatches (drawn with replacement).
+
+    W and b travel as one (2, 4) tensor ``[W | b]`` against inputs with a column of ones, and
+    the minibatch gradient of the mean squared distance, ``2 r^T a / B``, is written out: the
+    race takes thousands of tiny steps, where autograd and the state tree would cost more
+    than the arithmetic. The rule itself runs through the protocol (``init``, ``apply``, and
+    ``adjust`` when the schedule changes the rate).
+    """
+    inputs, targets = noisy_affine_data(noise, seed=seed)
+    with_ones = torch.cat([inputs, torch.ones(len(inputs), 1, dtype=torch.float64)], dim=1)
+    best_fit = torch.linalg.lstsq(with_ones, targets).solution.T
+    start_model = Affine()
+    start = torch.cat([start_model.W.detach(), start_model.b.detach()[:, None]], dim=1).double()
+
+    def loss(theta: Tensor) -> float:
+        return float(((with_ones @ theta.T - targets) ** 2).sum(dim=1).mean())
+
+    best = loss(best_fit)
+    generator = torch.Generator().manual_seed(seed + 1)
+    batches = torch.randint(len(inputs), (steps, batch_size), generator=generator)
+    # Every minibatch at once, its inputs already scaled by the gradient's 2 / B
+    batch_inputs, batch_targets = with_ones[batches], targets[batches]
+    scaled_inputs = batch_inputs * (2 / batch_size)
+    every = max(steps // RACE_MEASUREMENTS, 1)
+    measured_at = np.arange(every, steps + 1, every)
+    excess = {}
+    for name in RACE_SCHEDULES:
+        factor = race_schedule(name, steps, warm_up)
+        theta, state, current = start.clone(), rule.init(start), None
+        curve = np.full(len(measured_at), np.nan)
+        for t in range(steps):
+            if factor(t) != current:  # adjusting keeps what the rule accumulated
+                current = factor(t)
+                stepping = rule.adjust(lr=rule.lr * current)
+            residual = batch_inputs[t] @ theta.T - batch_targets[t]
+            grad = residual.T @ scaled_inputs[t]
+            state, step = stepping.apply(state, theta, grad)
+            theta = theta - step
+            if (t + 1) % every == 0:
+                k = (t + 1) // every - 1
+                curve[k] = loss(theta) - best
+                if not abs(curve[k]) <= BLOWN_UP:  # NaN fails too: the run has blown up
+                    break
+        excess[name] = curve
+    return ScheduleRace(measured_at=measured_at, excess=excess, best=best)
 
 
 # --------------------------------------------------------------------------------------
@@ -317,6 +445,72 @@ def plot_weight_decay(results: dict[str, np.ndarray], curvatures: tuple[float, .
     return fig
 
 
+def plot_schedule_race(race: ScheduleRace, title: str) -> Figure:
+    """The excess loss along each schedule's run (left, log scale) and the level each one
+    ends at (right)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), width_ratios=(2, 1))
+    levels = []
+    for name in RACE_SCHEDULES:
+        step = race.diverged_at(name)
+        label = name if step is None else f"{name}: diverged at step {step}"
+        left.plot(race.measured_at, np.maximum(race.excess[name], LOSS_FLOOR), label=label)
+        levels.append(race.final(name) if step is None else np.nan)
+    left.set(xlabel="step", ylabel="loss - least-squares minimum", yscale="log",
+             title=title)
+    left.legend(fontsize=8)
+    positions = np.arange(len(RACE_SCHEDULES))
+    shown = np.maximum(np.nan_to_num(levels, nan=0.0), LOSS_FLOOR)
+    right.barh(positions, shown, color=[f"C{k}" for k in positions])
+    right.set_yticks(positions, RACE_SCHEDULES)
+    right.invert_yaxis()
+    for position, level in zip(positions, levels):
+        if np.isfinite(level):
+            right.annotate(f" {level:.2g}", (level, position), va="center", fontsize=8)
+    right.set(xscale="log", xlabel="mean over the last tenth of the steps",
+              title="Where each schedule ends")
+    right.xaxis.set_minor_formatter(NullFormatter())
+    right.margins(x=0.25)
+    fig.tight_layout()
+    return fig
+
+
+def race_sentence(race: ScheduleRace) -> str:
+    """What the schedule demo prints under its figure: the lowest final level and how many
+    times lower than the constant rate's it is, or which schedules reach the minimum to
+    within rounding errors; and every run that blew up."""
+    blown_up = [
+        f"{name} diverged at step {race.diverged_at(name)}: its rate is too large here."
+        for name in RACE_SCHEDULES
+        if race.diverged_at(name) is not None
+    ]
+    finished = [name for name in RACE_SCHEDULES if race.diverged_at(name) is None]
+    if not finished:
+        return " ".join(blown_up)
+    exact = [name for name in finished if race.final(name) < ROUNDING]
+    winner = min(finished, key=race.final)
+    if exact:
+        ending = (f"{_listed(exact)} {'reaches' if len(exact) == 1 else 'reach'} the "
+                  f"least-squares minimum to within rounding errors (an excess loss below "
+                  f"{ROUNDING:.0e}).")
+        if "constant" in exact:
+            ending += " With no noise left at the minimum, the constant rate needs no schedule."
+    else:
+        ending = f"{winner} ends lowest, at an excess loss of {race.final(winner):.2g}"
+        if winner == "constant":
+            ending += ": here no schedule beats the constant rate."
+        elif "constant" in finished:
+            ratio = race.final("constant") / race.final(winner)
+            ending += f", {ratio:.2g} times below the constant rate."
+        else:
+            ending += "."
+    return " ".join([ending, *blown_up])
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
 # --------------------------------------------------------------------------------------
 # Widget
 # --------------------------------------------------------------------------------------
@@ -343,15 +537,58 @@ def rules_widget(namespace: MutableMapping[str, Any]) -> widgets.VBox:
     }
 
     exercises = exercise_rules(namespace)
+    warm_up = student_warmup(namespace)
 
     def run(function, lr_plain, lr_adaptive, beta, schedule, steps):
-        with described_after(*exercises.values()):
+        used = [*exercises.values(), *([warm_up] if schedule == "warm-up + cosine" else [])]
+        with described_after(*used):
             rules = default_rules(exercises, lr_plain, lr_adaptive, beta)
-            results = compare_rules(function, rules, steps, schedule)
+            results = compare_rules(function, rules, steps, schedule, warm_up)
             show(plot_paths(function, results))
             for name, (_, losses) in results.items():
                 sentence = divergence_sentence(name, losses)
                 if sentence is not None:
                     print(sentence)
+
+    return run_button(controls, run)
+
+
+RACE_RULES = ("Adam", "Momentum")
+RACE_RATES = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+RACE_BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+
+
+def race_rule(name: str, lr: float, adam: Callable[..., Rule]) -> Rule:
+    """The rule the schedule demo races: ``adam`` (the student's ``Adam``) or the given
+    heavy-ball ``Momentum`` with beta = 0.9."""
+    if name == "Adam":
+        return adam(lr=lr)
+    if name == "Momentum":
+        return Momentum(lr=lr, beta=0.9)
+    raise ValueError(f"unknown rule {name!r}; choose one of {RACE_RULES}")
+
+
+@demo
+def schedules_widget(namespace: MutableMapping[str, Any], seed: int = 0) -> widgets.VBox:
+    """Race the schedules on noisy minibatches; pass the notebook's ``globals()``."""
+    controls = {
+        "rule": widgets.Dropdown(options=RACE_RULES, value="Adam", description="rule"),
+        "lr": widgets.Dropdown(options=RACE_RATES, value=0.05, description="base lr"),
+        "batch_size": widgets.Dropdown(options=RACE_BATCH_SIZES, value=8,
+                                       description="batch size"),
+        "noise": widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.1,
+                                     description="label noise"),
+        "steps": widgets.IntSlider(value=1000, min=200, max=3000, step=100, description="steps"),
+    }
+    adam = EXERCISES.implementation("Adam", namespace)
+    warm_up = student_warmup(namespace)
+
+    def run(rule, lr, batch_size, noise, steps):
+        with described_after(*([adam] if rule == "Adam" else []), warm_up):
+            race = schedule_race(race_rule(rule, lr, adam), steps, batch_size, noise, seed,
+                                 warm_up)
+            title = f"{rule}, base lr {lr:g}, batch {batch_size}, noise {noise:.1f}"
+            show(plot_schedule_race(race, title))
+            print(race_sentence(race))
 
     return run_button(controls, run)

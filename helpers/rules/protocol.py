@@ -23,9 +23,10 @@ The **state tree** (``State``) mirrors the model's named trainable parameters: o
 - ``chain(WeightDecay(...), ClipNorm(...), Descent(...))`` composes rules: each one transforms
   the previous one's output, as in optax's ``chain`` and Optimisers.jl's ``OptimiserChain``.
 
-The rules given here are ``Descent``, ``Momentum``, ``RMSProp``, ``WeightDecay`` and
-``ClipNorm``; the notebook's exercises (``Nesterov``, ``Adagrad``, ``Adam``, ``AdamW``) follow
-the same protocol. Each docstring says how the rule relates to its ``torch.optim`` counterpart.
+The rules given here are ``Descent``, ``Momentum``, ``RMSProp``, ``WeightDecay``,
+``ClipNorm`` and ``Chain``; the notebook's exercises (``Nesterov``, ``Adagrad``, ``Adam``,
+``AdamW``, and ``Chain`` once more) follow the same protocol. Each docstring says how the rule
+relates to its ``torch.optim`` counterpart.
 """
 
 from __future__ import annotations
@@ -214,10 +215,16 @@ class ClipNorm(Rule):
 
 
 class Chain(Rule):
-    """Rules applied in turn, each to the previous one's output; built by ``chain``."""
+    """Rules applied in turn, each to the previous one's output: ``Chain(a, b, c)``, or
+    ``chain(a, b, c)``. State: the tuple of the rules' states, in order.
 
-    def __init__(self, rules: tuple[Rule, ...] = ()) -> None:
-        super().__init__(rules=tuple(rules))
+    ``hyperparameters`` and ``adjust`` reach into the links, so that ``adjust(state, lr=...)``
+    changes the rate of every rule in the chain that has one (chains nest). Notebook 04 asks
+    the student to write this class (its exercise ``Chain``).
+    """
+
+    def __init__(self, *rules: Rule) -> None:
+        super().__init__(rules=rules)
 
     def init(self, param: Tensor) -> tuple[Any, ...]:
         return tuple(rule.init(param) for rule in self.rules)
@@ -235,13 +242,13 @@ class Chain(Rule):
         return set().union(*(rule.hyperparameters() for rule in self.rules))
 
     def adjust(self, **hyperparameters: float) -> Chain:
-        return Chain(tuple(rule.adjust(**hyperparameters) for rule in self.rules))
+        return Chain(*(rule.adjust(**hyperparameters) for rule in self.rules))
 
 
 def chain(*rules: Rule) -> Chain:
     """Compose rules: ``chain(WeightDecay(5e-4), ClipNorm(1.0), Adam(1e-3))`` adds the decay
     to the gradient, clips the result, and feeds that to Adam, whose output is the step."""
-    return Chain(tuple(rules))
+    return Chain(*rules)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
-"""Reference answers to the exercises of notebook 04: four rules in the course's protocol.
+"""Reference answers to the exercises of notebook 04: four rules in the course's protocol,
+a warm-up schedule and the chain of rules.
 
-Each matches its ``torch.optim`` counterpart step for step under a constant learning rate
-(``tests/test_rules_protocol.py`` checks 100 steps). The grader hides this module while it
-runs a student's code, so nothing else in ``helpers.rules`` may import it.
+Each rule matches its ``torch.optim`` counterpart step for step under a constant learning rate
+(``tests/test_rules_protocol.py`` checks 100 steps). The warm-up schedule and ``Chain`` are
+the course's own (``helpers.rules.schedules`` and ``helpers.rules.protocol``), which the
+notebook's demos use; the registry forbids them in those two exercises. The grader hides this
+module while it runs a student's code, so nothing else in ``helpers.rules`` may import it.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from helpers.rules.protocol import Momentum, Rule
+from helpers.rules.protocol import Chain, Momentum, Rule
+from helpers.rules.schedules import warmup
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Chain", "Nesterov", "warmup"]
 
 
 class Nesterov(Momentum):

@@ -39,7 +39,8 @@ def cosine_decay(lr: float, steps: int, lr_min: float = 0.0) -> Schedule:
 def warmup(after: Schedule, steps: int, start_factor: float = 0.1) -> Schedule:
     """A linear ramp from ``start_factor * after(0)`` to ``after(0)`` over ``steps`` steps,
     then ``after`` (restarted at 0): ``LinearLR(start_factor, total_iters=steps)`` followed by
-    the other scheduler, as ``SequentialLR`` would chain them.
+    the other scheduler, as ``SequentialLR`` would chain them. Notebook 04 asks the student
+    to write this function (its exercise ``warmup``).
 
     Why warm up: adaptive rules such as Adam divide by a running average of squared
     gradients that is still poorly estimated during the first steps, and large early steps

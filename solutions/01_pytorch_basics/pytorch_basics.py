@@ -33,16 +33,18 @@
 # 2. move a computation to PyTorch tensors on a device, and let autograd compute gradients
 #    (`requires_grad`, `backward`, `torch.no_grad`, clearing `.grad`);
 # 3. check any gradient with finite differences and `torch.autograd.gradcheck`;
-# 4. write a `torch.autograd.Function` with its own `backward`;
+# 4. write a `torch.autograd.Function` with its own `forward` and `backward`, saving what the
+#    backward pass needs, for one input and for several;
 # 5. build models with `torch.nn`, train them with `torch.optim`, and write your own
 #    `nn.Module`, including one with control flow and shared weights;
 # 6. explain why a learning rate that is too large makes training diverge, and compute where
 #    that happens for a quadratic loss.
 #
-# **Time estimate:** about 3 hours.
+# **Time estimate:** about 3 hours 15 minutes.
 #
-# **Exercises** (autograded): `cubic_gradients` (section 1), `LegendrePolynomial3` (section 5)
-# and `fit_polynomial` (section 7). Replace `raise NotImplementedError()` in each exercise cell
+# **Exercises** (autograded): `cubic_gradients` (section 1), `LegendrePolynomial3` and
+# `SumSquaredError` (section 5), `fit_polynomial` (section 7) and `stability_limit`
+# (section 10). Replace `raise NotImplementedError()` in each exercise cell
 # with your code and run the test cell below it: it prints a friendly line when your answer is
 # right. The grader runs more tests than you see. Until you have written an exercise, the cells
 # that use it run the reference implementation from `helpers` and say so, so you can run the
@@ -94,7 +96,6 @@ from helpers.basics.polynomial import (
     coefficients_of,
     cubic_features,
     initial_coefficients,
-    largest_stable_lr,
     least_squares,
     legendre_to_cubic,
     linear_cubic_model,
@@ -257,8 +258,8 @@ show(demos.plot_fit(x_np, y_np, a + b * x_np + c * x_np**2 + d * x_np**3,
 # The loss is a *sum* over 2,000 points, and $d$ multiplies $x^3$, which reaches
 # $\pi^3 \approx 31$. The curvature of the loss along $d$ is about $2\sum_i x_i^6$, several
 # hundred thousand, so a step of $\eta$ times the gradient overshoots unless $\eta$ is below
-# roughly $2 / (\text{curvature})$, a few times $10^{-6}$. Section 10 computes the exact limit
-# and lets you cross it. A mean instead of a sum would allow a learning rate 2,000 times larger:
+# roughly $2 / (\text{curvature})$, a few times $10^{-6}$. In section 10 you compute the exact
+# limit and cross it. A mean instead of a sum would allow a learning rate 2,000 times larger:
 # the scale of the loss and the scale of the learning rate go together.
 # </details>
 
@@ -508,15 +509,15 @@ print("gradcheck in float32:", passed)
 # </details>
 
 # %% [markdown]
-# ## Section 5: A new autograd function
+# ## Section 5: New autograd functions
 #
-# *Time estimate: about 20 minutes.*
+# *Time estimate: about 35 minutes.*
 #
 # Autograd knows the derivative of every built-in operation. Each of them is a pair of
 # functions: a **forward** that computes outputs from inputs, and a **backward** that receives
 # the gradient of the final loss with respect to the outputs (`grad_output`) and returns the
 # gradient with respect to the inputs. You can add your own operation by subclassing
-# `torch.autograd.Function` and writing both; you call it through `.apply`.
+# `torch.autograd.Function` and writing both as static methods; you call it through `.apply`.
 #
 # We change the model to
 #
@@ -542,14 +543,24 @@ print("gradcheck in float32:", passed)
 # P_3'(u) = \texttt{grad\_output} \cdot P_3'(u).
 # $$
 #
-# ### Coding exercise 5: `LegendrePolynomial3`
+# `backward` needs $u$ to compute $P_3'(u)$, but it runs later, after the whole forward pass.
+# `forward` therefore keeps what `backward` will need in `ctx`, a context object that autograd
+# passes to both: `ctx.save_for_backward(u)` in `forward`, and `(u,) = ctx.saved_tensors` (a
+# tuple, in the order saved) in `backward`. Why not simply `ctx.u = u`? PyTorch's
+# documentation asks for `save_for_backward` for every tensor that `backward` uses, for two
+# reasons: autograd then notices when a saved tensor has been changed in place between the
+# two passes, and raises an error instead of computing a wrong gradient (we try it below), and
+# it frees the saved tensors once `backward` has run. Numbers and other non-tensors may be
+# stored as attributes of `ctx`.
 #
-# The `forward` is given. It stores its input with `ctx.save_for_backward(x)`; `ctx` is a
-# context object that carries whatever `backward` will need from the forward pass. Write
-# `backward`: read the input back with `ctx.saved_tensors` (a tuple), and return the gradient
-# with respect to it, the formula above. Do not assume that `grad_output` is all ones: in the
-# model, it holds $2 r_i b$ for each point. The test cell checks your `backward` with
-# `gradcheck` in double precision and against the reference on random inputs.
+# ### Coding exercise 5a: `LegendrePolynomial3`
+#
+# Write both methods. `forward(ctx, x)` returns $P_3(x)$, elementwise, and saves its input with
+# `ctx.save_for_backward`. `backward(ctx, grad_output)` reads the input back from
+# `ctx.saved_tensors` and returns the gradient with respect to it, the formula above. Do not
+# assume that `grad_output` is all ones: in the model, it holds $2 r_i b$ for each point. The
+# test cell checks your Function with `gradcheck` in double precision and against the reference
+# on random inputs, and that `backward` gets its tensors from `save_for_backward`.
 
 # %% nbgrader={"grade": false, "grade_id": "LegendrePolynomial3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class LegendrePolynomial3(torch.autograd.Function):
@@ -557,8 +568,11 @@ class LegendrePolynomial3(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x):
+        """Return P3(x); save what `backward` needs with `ctx.save_for_backward`."""
+        ### BEGIN SOLUTION
         ctx.save_for_backward(x)
         return 0.5 * (5 * x**3 - 3 * x)
+        ### END SOLUTION
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -595,18 +609,126 @@ try:
 except NotImplementedError as error:
     print(f"{type(error).__name__}: {error}")
 
+
 # %% [markdown]
-# Now the fit with the new model. With $b$ multiplying a cubic in $d$, the loss is no longer
-# quadratic in the parameters, so where we start matters; like the tutorial, we start not too
-# far from a good solution, at $(a, b, c, d) = (0, -1, 0, 0.3)$, with learning rate
-# $5 \times 10^{-6}$. `P3` applies your `LegendrePolynomial3` (or the reference's, while yours is not done).
+# And here is what `save_for_backward` protects against. Below, the input $v = 2u$ of $P_3$ is
+# tripled *in place* after the forward pass, so its values are no longer those $P_3$ was
+# computed at. `P3` applies your `LegendrePolynomial3` (or the reference's, while yours is not
+# done); `AttributeP3` is the same function with its input kept as `ctx.x`.
 
 # %%
+class AttributeP3(torch.autograd.Function):
+    """P3 again, but keeping its input as an attribute of ctx instead of saving it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return 0.5 * (5 * x**3 - 3 * x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output * 1.5 * (5 * ctx.x**2 - 1)
+
+
 P3 = EXERCISES.implementation("LegendrePolynomial3", globals())
+u = torch.linspace(-1, 1, 5, requires_grad=True)
+AttributeP3.apply(2 * u).sum().backward()
+print(f"{'no in-place change':>18}: {u.grad.tolist()}")
+for name, function in {"save_for_backward": P3, "ctx.x = x": AttributeP3.apply}.items():
+    u = torch.linspace(-1, 1, 5, requires_grad=True)
+    v = 2 * u
+    output = function(v)
+    v.mul_(3)  # an in-place change between the forward and the backward pass
+    try:
+        output.sum().backward()
+        print(f"{name:>18}: {u.grad.tolist()}, and no error")
+    except RuntimeError as error:
+        print(f"{name:>18}: RuntimeError: {str(error).split(':')[0]}")
+
+# %% [markdown]
+# With `save_for_backward`, autograd refuses to differentiate at values that have changed under
+# it. With an attribute, `backward` silently uses the tripled values: a wrong gradient, no
+# error. (In real code the in-place change is rarely this visible: an optimizer step, or an
+# activation such as `relu_`, between two uses of a tensor.)
+#
+# ### Functions of several inputs
+#
+# A `Function` may take several tensors. Its `backward` then returns **one gradient per input
+# of `forward`, as a tuple in the same order**. Not every input needs one: data and targets
+# never do, and neither does a parameter that is frozen. Autograd tells `backward` which
+# gradients it needs in `ctx.needs_input_grad`, a tuple of booleans, one per input: where it
+# is `False`, return `None` in that place and skip the computation.
+#
+# Our loss is such a function of two inputs, the predictions $p$ and the targets $t$:
+#
+# $$
+# \mathcal{L}(p, t) = \sum_i (p_i - t_i)^2, \qquad
+# \frac{\partial \mathcal{L}}{\partial p_i} = 2\,(p_i - t_i), \qquad
+# \frac{\partial \mathcal{L}}{\partial t_i} = -2\,(p_i - t_i).
+# $$
+#
+# Its output is a single number, so `grad_output` is a 0-d tensor. `loss.backward()` starts the
+# backward pass with 1, but `grad_output` is something else as soon as the loss is scaled or
+# used further (`(0.5 * loss).backward()`, or the loss as one term of a sum), so multiply by it.
+#
+# ### Coding exercise 5b: `SumSquaredError`
+#
+# Write `forward(ctx, prediction, target)`, which returns $\sum_i (p_i - t_i)^2$ over all
+# elements as a 0-d tensor and saves what `backward` needs with `ctx.save_for_backward`, and
+# `backward(ctx, grad_output)`, which returns the tuple `(grad_prediction, grad_target)`: each
+# partial derivative above times `grad_output`, or `None` where `ctx.needs_input_grad` says that
+# gradient is not needed. The test calls `backward` with every combination that autograd can
+# ask for and a `grad_output` other than 1, and runs `gradcheck` with both inputs.
+
+# %% nbgrader={"grade": false, "grade_id": "SumSquaredError", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class SumSquaredError(torch.autograd.Function):
+    """sum((prediction - target)^2) over all elements, with a hand-written backward pass."""
+
+    @staticmethod
+    def forward(ctx, prediction, target):
+        """Return the summed squared error (a 0-d tensor); save what `backward` needs."""
+        ### BEGIN SOLUTION
+        residual = prediction - target
+        ctx.save_for_backward(residual)
+        return (residual**2).sum()
+        ### END SOLUTION
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        """Return (gradient for prediction, gradient for target), None where not needed."""
+        ### BEGIN SOLUTION
+        (residual,) = ctx.saved_tensors
+        grad_prediction = grad_target = None
+        if ctx.needs_input_grad[0]:
+            grad_prediction = 2 * residual * grad_output
+        if ctx.needs_input_grad[1]:
+            grad_target = -2 * residual * grad_output
+        return grad_prediction, grad_target
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_SumSquaredError", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+from helpers.basics import checks
+
+checks.self_check("SumSquaredError", SumSquaredError)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("SumSquaredError", SumSquaredError)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Now the fit with the new model, with both of your Functions: `P3` for the model and
+# `squared_error` for the loss (`SumSquaredError` applied, or the reference's while yours is
+# not done). Autograd asks `squared_error` for the gradient of the predictions only: `y`
+# does not require one. With $b$ multiplying a cubic in $d$, the loss is no longer quadratic in
+# the parameters, so where we start matters; like the tutorial, we start not too far from a
+# good solution, at $(a, b, c, d) = (0, -1, 0, 0.3)$, with learning rate $5 \times 10^{-6}$.
+
+# %%
+squared_error = EXERCISES.implementation("SumSquaredError", globals())
 a, b, c, d = (torch.tensor(v, device=DEVICE, requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3))
 history_legendre = []
 for _ in progress(STEPS, "Legendre"):
-    loss = ((a + b * P3(c + d * x) - y) ** 2).sum()
+    loss = squared_error(a + b * P3(c + d * x), y)
     history_legendre.append(loss.item())
     loss.backward()
     with torch.no_grad():
@@ -616,7 +738,7 @@ for _ in progress(STEPS, "Legendre"):
 
 legendre_coefficients = tuple(w.item() for w in (a, b, c, d))
 as_cubic = legendre_to_cubic(*legendre_coefficients)
-results["custom autograd Function (Legendre)"] = (history_legendre[-1], as_cubic)
+results["custom autograd Functions (Legendre)"] = (history_legendre[-1], as_cubic)
 print("Result: y = {:.4f} {:+.4f} P3({:.4f} {:+.4f} x)".format(*legendre_coefficients))
 print("as a cubic: y = {:.4f} {:+.4f} x {:+.4f} x^2 {:+.4f} x^3".format(*as_cubic))
 print(f"loss {history_legendre[-1]:.4f} (optimum {best_loss:.4f})")
@@ -860,7 +982,7 @@ print(f"last loss {history_dynamic[-1]:.4f} (the cubic optimum is {best_loss:.4f
 # %% [markdown]
 # ## Section 10: Interactive demo: how large can the learning rate be?
 #
-# *Time estimate: about 15 minutes.*
+# *Time estimate: about 25 minutes.*
 #
 # The loss is quadratic in the coefficients, $\mathcal{L}(\theta) = \lVert V\theta - y\rVert^2$
 # with $V$ the $N \times 4$ matrix of powers $1, x, x^2, x^3$. Its Hessian is $H = 2V^\top V$, and
@@ -871,15 +993,58 @@ print(f"last loss {history_dynamic[-1]:.4f} (the cubic optimum is {best_loss:.4f
 # $$
 # \eta < \frac{2}{\lambda_{\max}(H)} .
 # $$
+#
+# The targets $y$ do not enter: the Hessian, and so the limit, depend on the inputs $x$ alone.
+#
+# ### Coding exercise 10: `stability_limit`
+#
+# Write `stability_limit(x)`: given the inputs `x` (a 1-D tensor), return the largest stable
+# learning rate $2/\lambda_{\max}(H)$ as a Python float. Build $V$ with the columns
+# $1, x, x^2, x^3$ (`torch.stack([...], dim=1)`), work in double precision (`.double()`), and
+# take the eigenvalues of the symmetric matrix $H$ with `torch.linalg.eigvalsh`, which returns
+# them in ascending order. The test also tries points spread over other intervals than
+# $[-\pi, \pi]$, where every column of $V$ matters. (The course's own helper for this number
+# earns no points here.)
+
+# %% nbgrader={"grade": false, "grade_id": "stability_limit", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def stability_limit(x):
+    """The largest stable learning rate 2 / lambda_max(H) of gradient descent on the summed
+    squared error of the cubic, H = 2 V^T V with V's columns 1, x, x^2, x^3.
+
+    Args:
+        x: a 1-D tensor of inputs.
+
+    Returns:
+        The limit, a Python float.
+    """
+    ### BEGIN SOLUTION
+    powers = torch.stack([torch.ones_like(x), x, x**2, x**3], dim=1).double()
+    hessian = 2 * powers.T @ powers
+    return 2 / torch.linalg.eigvalsh(hessian)[-1].item()
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_stability_limit", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+from helpers.basics import checks
+
+checks.self_check("stability_limit", stability_limit)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("stability_limit", stability_limit)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Your limit for the notebook's data (`limit_of` is your `stability_limit`, or the reference's
+# while yours is not done):
 
 # %%
-limit = largest_stable_lr(x)
+limit_of = EXERCISES.implementation("stability_limit", globals())
+limit = limit_of(x)
 print(f"largest stable learning rate 2 / lambda_max = {limit:.3g}")
 
 # %% [markdown]
 # For our data the limit is about $3.56 \times 10^{-6}$. Move the sliders (both on a log scale)
 # and press *Run*: the demo trains a `Polynomial3` with `torch.optim.SGD` and your
-# `fit_polynomial`. The title compares your learning rate with the limit and names the step at
+# `fit_polynomial`, and compares the rate with your `stability_limit`. The title compares your learning rate with the limit and names the step at
 # which the loss first rose above its starting value, if it did.
 #
 # * Start at $10^{-6}$ and raise the learning rate step by step. How does the final loss after
@@ -910,7 +1075,7 @@ show(demos.plot_histories(
     {
         "numpy, hand gradients": history_numpy,
         "autograd": history_autograd,
-        "Legendre Function": history_legendre,
+        "Legendre Functions": history_legendre,
         "nn + manual update": history_nn,
         **{f"nn + {name}": h for name, h in histories_optim.items()},
         "Polynomial3 + SGD": history_module,
@@ -940,12 +1105,15 @@ print(demos.comparison_table(results, best_coefficients, best_loss))
 #   every step; forgetting it fails silently.
 # * Check hand-written gradients with central differences and `torch.autograd.gradcheck`, in
 #   double precision.
-# * A `torch.autograd.Function` adds an operation with its own `backward`, which multiplies
-#   the local derivative by `grad_output`.
+# * A `torch.autograd.Function` adds an operation with its own `forward` and `backward`.
+#   `forward` saves the tensors the backward pass needs with `ctx.save_for_backward`, so that
+#   autograd can check and free them; `backward` multiplies each local derivative by
+#   `grad_output` and returns one gradient per input, `None` where `ctx.needs_input_grad` says
+#   none is needed.
 # * **`nn`** provides layers, containers and losses; **`optim`** provides the updates: every
 #   loop is `zero_grad`, forward, loss, `backward`, `step`.
 # * An `nn.Module` can use any Python control flow in `forward`, and reuse a parameter several
 #   times.
 # * Gradient descent on a quadratic loss diverges beyond $\eta = 2/\lambda_{\max}$ of the
-#   Hessian, and converges slowly when the Hessian is badly conditioned: the themes of the
-#   next notebooks.
+#   Hessian, a number you can compute from the data before training, and converges slowly
+#   when the Hessian is badly conditioned: the themes of the next notebooks.

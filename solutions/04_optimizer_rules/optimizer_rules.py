@@ -23,7 +23,8 @@
 # into a step, and a separate **state** that mirrors the model and holds everything the rule
 # remembers. The design comes from optax (JAX) and Optimisers.jl (Julia); we bring it to
 # PyTorch, use it to fit a hand-made model, and then write the best-known optimizers
-# ourselves: Nesterov momentum, Adagrad, Adam and AdamW.
+# ourselves: Nesterov momentum, Adagrad, Adam and AdamW, followed by a warm-up schedule and
+# the chain that composes rules.
 #
 # **Learning objectives.** By the end you will be able to
 #
@@ -33,16 +34,20 @@
 # 3. implement Nesterov momentum, Adagrad, Adam with bias correction, and AdamW, and explain
 #    each one's state;
 # 4. explain why AdamW's decoupled weight decay differs from an L2 penalty in Adam;
-# 5. change the learning rate during training with schedules, and compose rules with `chain`;
-# 6. map every option of `torch.optim` onto these rules, and choose between the two.
+# 5. change the learning rate during training with schedules, write a warm-up schedule, and
+#    compose rules with a chain;
+# 6. say when a decaying schedule pays off (noisy minibatch gradients) and when it does not;
+# 7. map every option of `torch.optim` onto these rules, and choose between the two.
 #
-# **Time estimate:** about 2 hours (sections 1 to 4: 35 minutes; the exercises of section 5:
-# 50 minutes; sections 6 to 8: 35 minutes).
+# **Time estimate:** about 2 hours 40 minutes (sections 1 to 4: 35 minutes; the exercises of
+# section 5: 50 minutes; section 6 and its two exercises: 40 minutes; sections 7 to 9:
+# 35 minutes).
 #
 # **Exercises** (autograded): the rule classes `Nesterov`, `Adagrad`, `Adam` and `AdamW`
-# (section 5). In each exercise cell, replace `raise NotImplementedError()` in the methods with
-# your code and run the test cell below it: it prints a friendly line when your rule takes the
-# same steps as the reference and as `torch.optim`. The grader runs more tests than you see.
+# (section 5), the schedule `warmup` and the rule `Chain` (section 6). In each exercise cell,
+# replace `raise NotImplementedError()` with your code and run the test cell below it: it
+# prints a friendly line when your answer takes the same steps as the reference (and, for the
+# rules of section 5, as `torch.optim`). The grader runs more tests than you see.
 # Demos that use an exercise fall back to a reference implementation, with a one-line notice,
 # until you have written it, so you can run the whole notebook at any time.
 #
@@ -90,7 +95,6 @@ from helpers.rules.protocol import (
     Rule,
     WeightDecay,
     adjust,
-    chain,
     freeze,
     gradients,
     setup,
@@ -98,7 +102,7 @@ from helpers.rules.protocol import (
     update,
     update_,
 )
-from helpers.rules.schedules import cosine_decay, warmup
+from helpers.rules.schedules import constant, cosine_decay, step_decay
 from helpers.widgets import show
 
 SEED = 2021
@@ -566,7 +570,8 @@ checks.hidden_check("Adam", Adam)
 # equivalent. An L2 penalty enters $g$, so it passes through $m$ and $v$ and is divided by
 # $\sqrt{\hat v}$: coordinates with large gradients are barely decayed, coordinates with small
 # gradients are decayed hard. That is what `torch.optim.Adam(weight_decay=...)` does, and in
-# our protocol it is `chain(WeightDecay(lam), Adam(lr))`.
+# our protocol it is `Chain(WeightDecay(lam), Adam(lr))`, the chain of rules you write in
+# section 6.
 #
 # AdamW (Loshchilov and Hutter, 2019) *decouples* the decay: the moments see only the loss's
 # gradient, and the decay is added to the step. Two conventions scale that decay differently:
@@ -676,41 +681,181 @@ for name, values in decay.items():
 # </details>
 
 # %% [markdown]
-# ## Section 6: Learning-rate schedules, `adjust` and `chain`
+# ## Section 6: Learning-rate schedules, `adjust` and `Chain`
 #
-# *Time estimate: about 15 minutes.*
+# *Time estimate: about 40 minutes.*
 #
 # A constant learning rate is a compromise: large steps help early, small ones help settle at
-# the end. A **schedule** is simply a function of the step count $t$:
+# the end. A **schedule** is simply a function of the step count $t$ (0 at the first step),
+# $t \mapsto \eta_t$; `helpers.rules.schedules` has three (imported in the setup cell):
 #
-# - *step decay*: $\eta_t = \eta_0 \, \gamma^{\lfloor t / k \rfloor}$ (multiply by $\gamma$
-#   every $k$ steps);
-# - *cosine decay*: $\eta_t = \eta_{\min} + (\eta_0 - \eta_{\min}) \frac{1 + \cos(\pi t / T)}{2}$,
-#   from $\eta_0$ at $t = 0$ to $\eta_{\min}$ at $t = T$;
-# - *warm-up*: a linear ramp over the first steps, then another schedule. Adam's $\hat v$ is
-#   poorly estimated at first, and large early steps from a random start can land far off;
-#   small first steps are cheap insurance.
+# - *constant*: `constant(lr)`, the same $\eta$ at every step;
+# - *step decay*: `step_decay(lr, gamma, every)`, $\eta_t = \eta_0 \, \gamma^{\lfloor t / k
+#   \rfloor}$ (multiply by $\gamma$ every $k$ steps);
+# - *cosine decay*: `cosine_decay(lr, steps, lr_min=0.0)`,
+#   $\eta_t = \eta_{\min} + (\eta_0 - \eta_{\min}) \frac{1 + \cos(\pi t / T)}{2}$, from $\eta_0$
+#   at $t = 0$ to $\eta_{\min}$ at $t = T$, and $\eta_{\min}$ after.
+#
+# Each returns the schedule itself, a plain function: `cosine_decay(0.1, 200)(50)` is the rate
+# of step 50. The fourth kind in the figure, *warm-up*, is yours to write.
 
 # %%
 show(demos.plot_schedules(steps=200, lr=0.1))
+examples = {
+    "constant": constant(0.1),
+    "step decay": step_decay(0.1, gamma=0.5, every=50),
+    "cosine decay": cosine_decay(0.1, steps=200),
+}
+for name, schedule in examples.items():
+    print(f"{name:>12}: rate at t = 0, 50, 100, 150, 199:",
+          [round(schedule(t), 4) for t in (0, 50, 100, 150, 199)])
 
 # %% [markdown]
+# ### Exercise 5: a warm-up schedule
+#
+# A *warm-up* is a linear ramp over the first steps, then another schedule. Why start small?
+# Adam's $\hat v$ is poorly estimated at first, and large early steps from a random start can
+# land far off; small first steps are cheap insurance.
+#
+# Write `warmup(after, steps, start_factor=0.1)`. It returns a schedule, a function of $t$:
+# with $T$ = `steps` and $s$ = `start_factor`,
+#
+# $$
+# \eta_t = \begin{cases}
+# \text{after}(0) \left( s + (1 - s) \, \dfrac{t}{T} \right) & t < T, \\[1ex]
+# \text{after}(t - T) & t \ge T,
+# \end{cases}
+# $$
+#
+# a ramp from $s \cdot \text{after}(0)$ at $t = 0$ that would reach $\text{after}(0)$ at
+# $t = T$, where `after` takes over *from its own step 0*: `after` starts when the ramp ends.
+# This is `torch.optim.lr_scheduler.LinearLR(start_factor=s, total_iters=T)` followed by the
+# other scheduler, as `SequentialLR` chains them. The rate must depend on $t$ alone: a
+# training loop may ask for any step, in any order, any number of times. (The course's own
+# `warmup` in `helpers.rules.schedules`, which the figure above used, earns no points here.)
+
+# %% nbgrader={"grade": false, "grade_id": "warmup", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def warmup(after, steps, start_factor=0.1):
+    """A linear warm-up over `steps` steps from `start_factor * after(0)`, then `after`.
+
+    Args:
+        after: the schedule to hand over to, a function t -> learning rate.
+        steps: the length of the ramp (at least 1).
+        start_factor: the fraction of after(0) at t = 0.
+
+    Returns:
+        The schedule, a function t -> learning rate (t = 0 at the first step).
+    """
+    ### BEGIN SOLUTION
+    def schedule(t):
+        if t < steps:
+            return after(0) * (start_factor + (1 - start_factor) * t / steps)
+        return after(t - steps)
+
+    return schedule
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_warmup", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+from helpers.rules import checks
+
+checks.self_check("warmup", warmup)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("warmup", warmup)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### `adjust`, and rules that compose
+#
 # The rules hold no schedule; the training loop asks the schedule for $\eta_t$ and tells the
 # rules with `adjust(state, lr=...)`, which returns a state with new hyperparameters and the
 # *same* accumulated moments (in `torch.optim`: `group["lr"] = ...` for each
-# `optimizer.param_groups`, or an `lr_scheduler`).
+# `optimizer.param_groups`, or an `lr_scheduler`). `adjust` asks each leaf's rule which names
+# it has (`rule.hyperparameters()`) and calls `rule.adjust(lr=...)`, which returns a copy of
+# the rule with the new value (a rule without an `lr` ignores it).
 #
-# Rules also **compose**. `chain(WeightDecay(1e-4), ClipNorm(1.0), adam)` adds an L2 term to
-# the gradient, clips the result to norm at most 1 per tensor, and feeds it to Adam. Each link
-# is a rule whose output is the next one's input, and the chain's state is the tuple of the
-# links' states. `adjust(state, lr=...)` reaches into the chain and changes Adam's rate only.
+# Rules also **compose**. `Chain(WeightDecay(1e-4), ClipNorm(1.0), adam)` adds an L2 term to
+# the gradient, clips the result to norm at most 1 per tensor, and feeds it to Adam, whose
+# output is the step. Each link is a rule whose output is the next one's input; every link
+# sees the same `param`; and the chain's state is the tuple of the links' states. This is
+# optax's `optax.chain` and Optimisers.jl's `OptimiserChain`.
+#
+# ### Exercise 6: `Chain`
+#
+# Write the four methods of `Chain`, a rule made of rules (`self.rules`, a tuple, in order):
+#
+# - `init(param)`: the tuple of every rule's initial state;
+# - `apply(state, param, grad)`: feed `grad` to the first rule, its output to the second, and
+#   so on, each with its own state and the same `param`; return the tuple of the new states
+#   and the last rule's output, the step;
+# - `hyperparameters()`: the names `adjust` can change, those of all the rules together (a
+#   set);
+# - `adjust(**hyperparameters)`: a new `Chain` of the adjusted rules, so that
+#   `adjust(state, lr=...)` reaches the rates inside the chain (a chain may contain a chain).
+#
+# The test trains with several chains, one nested in another, under a schedule that lowers the
+# rate through `adjust` at every step, and compares every link's state and every parameter
+# with the reference's. (The course's own `Chain` and `chain` in `helpers.rules.protocol` earn
+# no points here.)
+
+# %% nbgrader={"grade": false, "grade_id": "Chain", "locked": false, "schema_version": 3, "solution": true, "task": false}
+class Chain(Rule):
+    """Rules applied in turn, each to the previous one's output. State: a tuple with one
+    state per rule, in order."""
+
+    def __init__(self, *rules):
+        super().__init__(rules=rules)
+
+    def init(self, param):
+        """Return the tuple of the rules' states before the first step."""
+        ### BEGIN SOLUTION
+        return tuple(rule.init(param) for rule in self.rules)
+        ### END SOLUTION
+
+    def apply(self, state, param, grad):
+        """Return (tuple of the rules' new states, step)."""
+        ### BEGIN SOLUTION
+        new_states = []
+        for rule, rule_state in zip(self.rules, state):
+            rule_state, grad = rule.apply(rule_state, param, grad)
+            new_states.append(rule_state)
+        return tuple(new_states), grad
+        ### END SOLUTION
+
+    def hyperparameters(self):
+        """Return the set of hyperparameter names of all the rules."""
+        ### BEGIN SOLUTION
+        return set().union(*(rule.hyperparameters() for rule in self.rules))
+        ### END SOLUTION
+
+    def adjust(self, **hyperparameters):
+        """Return a new Chain whose rules are adjusted (each ignores names it lacks)."""
+        ### BEGIN SOLUTION
+        return Chain(*(rule.adjust(**hyperparameters) for rule in self.rules))
+        ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "test_Chain", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+from helpers.rules import checks
+
+checks.self_check("Chain", Chain)
+### BEGIN HIDDEN TESTS
+checks.hidden_check("Chain", Chain)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Both together, with your Adam: 500 steps of a chain of weight decay, clipping and Adam under
+# a warm-up of 50 steps followed by a cosine decay. `warm_up`, `chained` and `adam` are your
+# `warmup`, `Chain` and `Adam` (or the references, while yours are not done).
 
 # %%
 adam = EXERCISES.implementation("Adam", globals())
-schedule = warmup(cosine_decay(0.1, steps=450), steps=50)
+warm_up = EXERCISES.implementation("warmup", globals())
+chained = EXERCISES.implementation("Chain", globals())
+schedule = warm_up(cosine_decay(0.1, steps=450), steps=50)
 
 model = Affine().to(DEVICE)
-state = setup(chain(WeightDecay(1e-4), ClipNorm(1.0), adam(lr=schedule(0))), model)
+state = setup(chained(WeightDecay(1e-4), ClipNorm(1.0), adam(lr=schedule(0))), model)
 for t in range(500):
     state = adjust(state, lr=schedule(t))
     loss = mse_distance(model(inputs), targets)
@@ -807,14 +952,16 @@ for name, (_, losses) in rosenbrock.items():
 #    Nesterov diverges. Adam's $\beta_1$ follows the slider too: Adam ends near 0.25 at
 #    $\beta = 0.9$ and near 1.4 at $0.99$.
 # 4. At the default rates every rule ends higher with a decaying schedule: in 300 steps the
-#    schedule mostly shrinks steps that were still making progress. Schedules pay off when a
-#    constant rate is too large to settle, as with noisy minibatch gradients. Warm-up shows its
-#    use at a rate that is too large: on Rosenbrock with $\eta = 0.01$ for the momentum family,
-#    Descent diverges with a constant rate but survives with warm-up + cosine.
+#    schedule mostly shrinks steps that were still making progress. These functions give
+#    exact gradients, which vanish at the minimum, so a rate that converges needs no decay.
+#    Schedules pay off when a constant rate cannot settle, as with noisy minibatch gradients:
+#    section 8. Warm-up shows its use at a rate that is too large: on Rosenbrock with
+#    $\eta = 0.01$ for the momentum family, Descent diverges with a constant rate but survives
+#    with warm-up + cosine.
 # </details>
 
 # %%
-demos.rules_widget(globals())
+demos.rules_widget(globals());
 
 # %% [markdown]
 # ### Think! 5: adaptive rules and curvature
@@ -838,7 +985,80 @@ demos.rules_widget(globals())
 # </details>
 
 # %% [markdown]
-# ## Section 8: Summary, and when to use `torch.optim`
+# ## Section 8: When schedules pay off: noisy minibatches
+#
+# *Time estimate: about 15 minutes.*
+#
+# In section 7 every decaying schedule ended *worse*: those functions give the exact gradient,
+# which vanishes at the minimum, so a rate that converges at all converges without help. Deep
+# learning trains on **minibatches**, and a minibatch gradient is a noisy estimate of the
+# whole data set's: at the minimum its average is zero, but each one is not. A constant rate
+# then keeps the parameters bouncing around the minimum at a distance that grows with the
+# rate. A small rate bounces less, but takes long to arrive. A decaying schedule gets both:
+# large steps while far away, small ones to settle. (This is the picture of the schedule
+# chapters of *Dive into Deep Learning*, section 12.11, and of the fast.ai course.)
+#
+# To see it, we fit our `Affine` model to 1,000 examples of `affine_data` whose targets carry
+# Gaussian label noise (standard deviation 0.5), with minibatches of 8 drawn at random, 1,000
+# steps of your `Adam` at a base rate $\eta = 0.05$, under five schedules: constant, constant at
+# $\eta/10$, step decay, cosine decay, and your warm-up followed by cosine (the factors of
+# section 7's demo). Every run starts from the same point and sees the same minibatches. What
+# we measure is the loss on the whole data set *minus* the lowest loss any affine map reaches
+# there (the least-squares fit, about 0.49: the noise itself, which no model can fit): the
+# *excess loss*, zero at the best possible fit.
+
+# %%
+race = demos.schedule_race(adam(lr=0.05), warm_up=warm_up)
+show(demos.plot_schedule_race(race, "Adam, base lr 0.05, batch 8, label noise 0.5"))
+for name in demos.RACE_SCHEDULES:
+    print(f"{name:17s} excess loss after 100 steps {race.excess[name][9]:.2g}, "
+          f"over the last 100 steps {race.final(name):.2g}")
+print(demos.race_sentence(race))
+
+# %% [markdown]
+# The constant rate is quick to arrive (an excess of 0.0087 after 100 steps) and then stays
+# where the noise holds it, jittering around an average of 0.019 over the last 100 steps. At a
+# tenth of the rate the jitter is smaller, 0.0025 at the end, but the start is slow: 0.054
+# after 100 steps, six times the constant rate's. Step decay and cosine start like the
+# constant rate, and all three decaying schedules end below both constant ones: step decay at
+# 0.0013, cosine at 0.00098, warm-up + cosine at 0.00096, 20 times below the constant rate.
+# The warm-up costs little here, and buys nothing either: a linear model has no fragile start.
+# Its use is a rate too large for the first steps, as on Rosenbrock in section 7.
+#
+# Now your turn; press **Run** after changing the controls. The rule menu offers your `Adam`
+# and the given `Momentum` ($\beta = 0.9$); the base rate multiplies every schedule.
+#
+# 1. Set the label noise to 0. Which schedules reach the minimum, and why does the constant
+#    rate need no help now?
+# 2. Back at noise 0.5, raise the batch size from 8 to 64. What happens to the constant rate's
+#    level, and do the schedules still help?
+# 3. Choose `Momentum` with a base rate of 1. Does a warm-up save it?
+#
+# <details>
+# <summary>What you should see</summary>
+#
+# 1. The data are then exactly affine, so at the minimum every minibatch gradient is zero,
+#    not only their average: the constant rate, step decay and cosine all reach the minimum
+#    to within rounding errors (an excess below $10^{-12}$). There is no noise left for a
+#    schedule to average out; the rate divided by 10 is merely slower (still $4 \cdot 10^{-5}$
+#    away after 1,000 steps).
+# 2. A batch of 64 averages 8 times as many examples, so each gradient is less noisy: the
+#    constant rate's level drops from 0.019 to 0.0052. The schedules help even more: cosine
+#    ends at 0.00014, 37 times lower. A larger batch buys precision with computation; a
+#    schedule buys it for free.
+# 3. No. With minibatches of 8, constant, step and cosine diverge within 80 steps, warm-up +
+#    cosine at step 190, and only the constant rate divided by 10 survives. A rate of 1 is just
+#    below momentum's stability limit for the whole data set's loss,
+#    $2(1 + \beta)/\lambda_{\max} \approx 1.06$ (section 7), but a minibatch of 8 examples has
+#    a noisier curvature of its own, and the warm-up only delays the moment its peak rate meets
+#    it. With minibatches of 32 or more, no run diverges.
+# </details>
+
+# %%
+demos.schedules_widget(globals());
+
+# %% [markdown]
+# ## Section 9: Summary, and when to use `torch.optim`
 #
 # *Time estimate: about 5 minutes.*
 #
@@ -851,8 +1071,36 @@ demos.rules_widget(globals())
 # - Nesterov looks ahead along the new velocity; Adagrad divides by the root of all past squared
 #   gradients; Adam uses bias-corrected running averages of gradients and squared gradients;
 #   AdamW adds weight decay to the step instead of the gradient, so it is not rescaled.
-# - Schedules are functions of the step count, passed to the rules with `adjust`; `chain`
-#   composes rules such as weight decay, clipping and Adam.
+# - Schedules are functions of the step count, passed to the rules with `adjust`. They pay off
+#   where a constant rate cannot settle, as with noisy minibatch gradients; with exact
+#   gradients that vanish at the minimum they only slow a converging rule down.
+# - `Chain` composes rules such as weight decay, clipping and Adam, and `adjust` reaches the
+#   rates inside it.
+#
+# **What else exists.** A few more rules and tools you will meet, each with what it changes:
+#
+# - *Adadelta* (Zeiler, 2012; `torch.optim.Adadelta`): scales each coordinate's gradient by
+#   the ratio of two running root-mean-squares, of past *updates* over past gradients, so that
+#   a step has the units of the parameter and the paper's rule needs no learning rate.
+# - *AMSGrad* (Reddi, Kale and Kumar, 2018; `Adam(amsgrad=True)`): divides by the root of the
+#   running *maximum* of $v$, so a coordinate's effective rate can only shrink; this repairs
+#   problems on which Adam provably fails to converge.
+# - *Yogi* (Zaheer et al., 2018; `optax.yogi`): moves $v$ by $(1 - \beta_2)\, g^2$ at most,
+#   $v \leftarrow v - (1 - \beta_2)\,\mathrm{sign}(v - g^2)\, g^2$, instead of Adam's
+#   $(1 - \beta_2)(g^2 - v)$, so that when gradients turn small the effective rate grows slowly
+#   rather than at once.
+# - *RAdam* (Liu et al., 2020; `torch.optim.RAdam`): while $\hat v$ rests on too few steps to
+#   be trusted, takes momentum steps without the division, and switches the adaptive scaling
+#   in gradually after: a warm-up built into the rule.
+# - *Lion* (Chen et al., 2023; `optax.lion`): steps by the *sign* of a blend of momentum and
+#   gradient, so every coordinate moves by exactly $\pm\eta$ (plus decoupled weight decay),
+#   and keeps one state tensor where Adam keeps two.
+# - The *learning-rate finder* (Smith, 2017; fastai's `lr_find`): one short run that raises
+#   $\eta$ exponentially from step to step while recording the loss; choose a rate somewhat
+#   below the one where the loss falls fastest, well before it blows up.
+# - *One-cycle* (Smith and Topin, 2019; `torch.optim.lr_scheduler.OneCycleLR`): a schedule
+#   that warms up to a large peak rate once and then anneals to far below the starting rate,
+#   with momentum moved the opposite way.
 #
 # **In practice, prefer `torch.optim`.** Its optimizers are tested on every platform, run
 # fused multi-tensor kernels on the GPU (`foreach=True`, `fused=True`), work with mixed
@@ -867,19 +1115,22 @@ demos.rules_widget(globals())
 # | `SGD(lr, momentum=beta)` | `Momentum(lr, beta)` (velocity form; same for a constant `lr`) |
 # | `SGD(lr, momentum=beta, nesterov=True)` | `Nesterov(lr, beta)` |
 # | `SGD(lr, momentum=beta, dampening=d)` | `Momentum(lr * (1 - d), beta)` after a transient |
-# | `SGD(lr, weight_decay=wd)` | `chain(WeightDecay(wd), Descent(lr))` |
+# | `SGD(lr, weight_decay=wd)` | `Chain(WeightDecay(wd), Descent(lr))` |
 # | `Adagrad(lr, eps=eps)` | `Adagrad(lr, epsilon=eps)` |
 # | `RMSprop(lr, alpha, eps)` | `RMSProp(lr, alpha, epsilon)` (notebook 03: `epsilon_inside=True`) |
 # | `Adam(lr, betas=(b1, b2), eps)` | `Adam(lr, b1, b2, eps)` |
-# | `Adam(..., weight_decay=wd)` | `chain(WeightDecay(wd), Adam(...))`, an L2 penalty |
-# | `AdamW(..., weight_decay=wd)` | `AdamW(...)`, or `chain(Adam(...), WeightDecay(lr * wd))` |
+# | `Adam(..., weight_decay=wd)` | `Chain(WeightDecay(wd), Adam(...))`, an L2 penalty |
+# | `AdamW(..., weight_decay=wd)` | `AdamW(...)`, or `Chain(Adam(...), WeightDecay(lr * wd))` |
 # | `nn.utils.clip_grad_norm_(params, c)` | `ClipNorm(c)`, but per tensor, not all together |
 # | `StepLR`, `CosineAnnealingLR`, `LinearLR` | `step_decay`, `cosine_decay`, `warmup` + `adjust` |
+# | `SequentialLR([LinearLR(...), other], milestones=[k])` | `warmup(other, steps=k)` |
 # | `group["lr"] = x` for each `optimizer.param_groups` | `state = adjust(state, lr=x)` |
 # | `param.requires_grad_(False)`, or leave it out | `state = freeze(state, name)` |
 # | `optimizer.state[param]` | `state[name].state` |
 #
 # **Further reading.** The optax documentation (gradient transformations and `optax.chain`);
+# the chapter on learning-rate scheduling of A. Zhang, Z. Lipton, M. Li and A. Smola, *Dive into
+# Deep Learning* (Cambridge University Press, 2023);
 # the Optimisers.jl documentation (`setup`, `update`, `adjust`, `freeze!`); I. Loshchilov and
 # F. Hutter, "Decoupled Weight Decay Regularization" (ICLR 2019); D. P. Kingma and J. Ba,
 # "Adam: A Method for Stochastic Optimization" (ICLR 2015); I. Sutskever, J. Martens, G. Dahl
