@@ -50,8 +50,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Feedback: nbgrader's own steps, then the grading machine's folders hidden from every output
-# (tracebacks, printed paths) so that students see no absolute path of it.
+# (tracebacks, printed paths) so that students see no absolute path of it. The hidden tests
+# are cleared once more: an autograded notebook never holds them, and feedback must not either.
 c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "instructor.feedback.HideMachinePaths",

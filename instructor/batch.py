@@ -173,8 +173,9 @@ def _graded_result(
     scores = _read_scores(db, assignment, student)
     autograded = work.root / SETTINGS.folders.autograded / student / assignment
     notebooks = [autograded / name for name in course.notebook_names(assignment)]
-    if scores is None or not all(path.exists() for path in notebooks):
-        # nbgrader deletes the output of a submission it could not finish
+    if timed_out or scores is None or not all(path.exists() for path in notebooks):
+        # nbgrader deletes the output of a submission it could not finish; one it was killed
+        # in the middle of leaves a partial record and its sanitized copy of the notebook
         status = _failure_status(log[-LOG_TAIL_CHARS:], timed_out)
         if os.environ.get("COURSE_DEBUG_GRADING"):
             print(log[-LOG_TAIL_CHARS:], file=sys.stderr)
@@ -282,8 +283,6 @@ def grade_batch(
                 log, timed_out = _autograde(
                     work, assignment, len(to_grade), arguments, db, environment
                 )
-                if feedback:
-                    run(nbgrader_command(work, "generate_feedback", assignment, "--force", db=db))
 
         for student in to_grade:
             try:
@@ -293,6 +292,13 @@ def grade_batch(
                 )
             except Exception as error:  # the grader's own failure on one submission
                 results[student] = grader_error(student, assignment, points, error)
+            if results[student].status is not Status.OK:
+                # What nbgrader left of a submission it did not finish (killed at the time
+                # limit, say) is its sanitized copy, hidden tests included: never shown.
+                shutil.rmtree(work.root / SETTINGS.folders.autograded / student, True)
+        if feedback and any(results[s].status is Status.OK for s in to_grade):
+            run(nbgrader_command(work, "generate_feedback", assignment, "--force", db=db))
+        for student in to_grade:
             for kind in (SETTINGS.folders.autograded, SETTINGS.folders.feedback):
                 destination = output_root / kind / student / assignment
                 shutil.rmtree(destination, ignore_errors=True)

@@ -150,7 +150,7 @@ class Result:
 
     def status_text(self) -> str:
         """The status column: the status (with its detail), then the notes."""
-        status = f"{self.status.value} ({self.detail})" if self.detail else self.status.value
+        status = f"{self.status.value} {self.detail}" if self.detail else self.status.value
         shown = [str(note) for note in self.notes]
         if self.status is not Status.OK or not shown:
             shown.insert(0, status)

@@ -339,3 +339,17 @@ def test_a_variable_of_another_cell_fails_in_the_grader_and_in_the_self_check_al
     assert results["03_optimization"].cells["test_gradient_update"] == 0
     output = _test_cell_output(run["03_optimization"], "gradient_update")
     assert "`gradient_update` uses `SCALE`" in output and "invisible to the grader" in output
+
+
+@pytest.mark.e2e
+def test_the_verdicts_check_label_reaches_the_gradebook_report(graded_and_run):
+    from instructor import report
+    from instructor.model import Course
+    from instructor.verdicts import NAME_UNSEEN
+
+    results, _ = graded_and_run
+    update = results["03_optimization"]
+    assert update.verdicts["gradient_update"].check == NAME_UNSEEN
+    summary = report.summarize([update], Course())
+    by_exercise = {entry.exercise: entry for entry in summary.exercises}
+    assert by_exercise["gradient_update"].common_failure == NAME_UNSEEN
