@@ -64,8 +64,25 @@ def _code_objects(target: Any) -> dict[int, tuple[types.CodeType, str]]:
     raise TypeError(f"Cannot watch {target!r}: pass a Python function, class or module.")
 
 
-class ShortcutError(AssertionError):
+class CheckFailed(AssertionError):
+    """A check that failed. ``check`` is a short label of what is wrong, the same for every
+    student who made that mistake (the gradebook report counts them); the message explains."""
+
+    def __init__(self, check: str, message: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+def check_of(error: AssertionError) -> str:
+    """The short label of a failed check (a plain ``AssertionError`` has none of its own)."""
+    return getattr(error, "check", None) or "wrong answer"
+
+
+class ShortcutError(CheckFailed):
     """Raised when a student's function relied on what the exercise asks them to write."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("used what the exercise asks to write", message)
 
 
 def resolve(dotted: str) -> Any:
@@ -182,9 +199,12 @@ def assert_close(actual: Any, expected: Any, what: str, size: int = 1) -> None:
     try:
         actual_t = _as_tensor(actual)
     except (TypeError, ValueError, RuntimeError) as error:
-        raise AssertionError(f"{what} should be a tensor or array, got {type(actual)}.") from error
+        raise CheckFailed(
+            f"{what} is not a tensor", f"{what} should be a tensor or array, got {type(actual)}."
+        ) from error
     if tuple(actual_t.shape) != tuple(expected_t.shape):
-        raise AssertionError(
+        raise CheckFailed(
+            f"{what} has the wrong shape",
             f"{what} has shape {tuple(actual_t.shape)}, expected {tuple(expected_t.shape)}."
         )
     if not (actual_t.is_floating_point() or actual_t.is_complex()):
@@ -197,10 +217,13 @@ def assert_close(actual: Any, expected: Any, what: str, size: int = 1) -> None:
     scale = float(expected_t.abs().max()) if expected_t.numel() else 0.0
     atol = rtol * max(scale, 1e-12)
     if not torch.isfinite(actual_t).all():
-        raise AssertionError(f"{what} contains NaN or infinite values.")
+        raise CheckFailed(
+            f"{what} contains NaN or infinite values", f"{what} contains NaN or infinite values."
+        )
     if not torch.allclose(actual_t, expected_t, rtol=rtol, atol=atol):
         worst = float((actual_t - expected_t).abs().max())
-        raise AssertionError(
+        raise CheckFailed(
+            f"{what} is not right",
             f"{what} is not right: it differs from the correct value by up to {worst:.3g}."
         )
 
@@ -221,5 +244,5 @@ def compare_outputs(
         is_word = len(first_word) > 1 and first_word.isalpha() and first_word.islower()
         start = what[0].upper() + what[1:] if is_word else what
         if what not in actual:
-            raise AssertionError(f"{start} is missing from the result.")
+            raise CheckFailed(f"{start} is missing", f"{start} is missing from the result.")
         assert_close(actual[what], value, start, size=size)

@@ -6,7 +6,6 @@ An ``Exercise`` says everything the course needs to know about one graded functi
   cell; its test cells are ``test_<name>...``;
 - ``reference``: the dotted name of the answer in ``helpers/<topic>/reference.py``, resolved
   only when needed, so that a grading sandbox never imports it;
-- ``self_check(implementation, reference)``: the visible check, on one small example;
 - the hidden check, split in three so that it can run where no student code runs:
   ``draw_cases(rng)`` draws fresh problems as plain data (seeds, shapes, hyperparameters),
   ``run_case(implementation, case)`` builds the problem from the case, calls the
@@ -16,6 +15,10 @@ An ``Exercise`` says everything the course needs to know about one graded functi
   The grader draws the cases, runs the student's ``run_case`` in a sandboxed process, runs
   the reference's itself, and compares (see ``instructor.verdicts``);
   ``hidden_check`` does the same in one process, for the notebook and the tests;
+- ``visible``: what the visible check (the notebook's self-check) adds: it runs the same
+  loop as the hidden check (the same ``run_case`` and ``compare``, the same conversion of
+  both sides), on its own cases (by default the hidden kind drawn on a fixed seed), so it
+  catches what the hidden check catches and cannot drift from it (see ``Visible``);
 - ``forbids``: the capabilities the exercise asks the student to provide themselves
   (``helpers.capabilities``: a ready-made optimizer step, automatic differentiation, ...);
   the reference answers are always forbidden.
@@ -42,7 +45,7 @@ import numpy as np
 import torch
 
 from helpers.capabilities import Capability, the_reference
-from helpers.checking import compare_outputs, no_shortcuts, resolve
+from helpers.checking import CheckFailed, compare_outputs, no_shortcuts, resolve
 from helpers.solution_cells import explain_missing_name, kernel_cells, load_solution
 
 Case = dict[str, Any]
@@ -83,6 +86,28 @@ def as_tensors(outputs: Outputs) -> dict[str, torch.Tensor]:
     return {what: torch.from_numpy(array) for what, array in to_arrays(outputs).items()}
 
 
+# The fixed seed of the visible checks' cases: a student sees the same example every time.
+SELF_CHECK_SEED = 101
+
+
+@dataclass(frozen=True)
+class Visible:
+    """What an exercise's visible check adds to its hidden check.
+
+    - ``success``: the line it prints when every case passes;
+    - ``cases``: its cases (default: the hidden kind, drawn on ``SELF_CHECK_SEED``);
+    - ``explain(case, expected, actual)``: prints something about a case before it is
+      judged (the expected first update, the condition number to compare with);
+    - ``extra(implementation)``: a further check only a notebook can run (``gradcheck``
+      needs autograd, which the grading sandbox withholds from some exercises).
+    """
+
+    success: str
+    cases: Callable[[], list[Case]] | None = None
+    explain: Callable[[Case, Outputs, Outputs], None] | None = None
+    extra: Callable[[Any], None] | None = None
+
+
 def _compare_all(case: Case, actual: Outputs, expected: Outputs) -> None:
     compare_outputs(actual, expected, size=int(case.get("operations", 1)))
 
@@ -94,7 +119,7 @@ class Exercise:
     name: str
     reference: str
     points: int
-    self_check: Callable[[Any, Any], None]
+    visible: Visible
     draw_cases: Callable[[np.random.Generator], list[Case]]
     run_case: Callable[[Any, Case], Outputs]
     compare: Callable[[Case, Outputs, Outputs], None] = _compare_all
@@ -112,34 +137,67 @@ class Exercise:
     def load_reference(self) -> Any:
         return resolve(self.reference)
 
+    def judge(
+        self,
+        implementation: Any,
+        case: Case,
+        reference: Any,
+        explain: Callable[[Case, Outputs, Outputs], None] | None = None,
+    ) -> None:
+        """One case, in this process: the reference outside, the implementation inside a guard
+        against shortcuts, both sides converted alike (``as_tensors``), then ``compare``."""
+        expected = as_tensors(self.run_case(reference, case))
+        try:
+            with no_shortcuts(self.name, *self.forbidden):
+                outputs = self.run_case(implementation, case)
+        except (NotImplementedError, NameError, AssertionError):
+            raise
+        except Exception as error:  # a crash deserves a message, not a traceback maze
+            message = f"`{self.name}` raised {type(error).__name__}: {error}"
+            raise CheckFailed("raised an error", message) from error
+        try:
+            actual = as_tensors(outputs)
+        except TypeError as error:
+            raise CheckFailed("outputs not numbers", str(error)) from None
+        if explain is not None:
+            explain(case, expected, actual)
+        self.compare(case, actual, expected)
+
     def run_self_check(self, implementation: Any) -> None:
         """The visible check. An exercise not started yet prints one line and lets Run All go
         on, except under nbgrader (Validate, grading), where unfinished work must fail."""
+        visible = self.visible
+        cases = visible.cases or (lambda: self.draw_cases(np.random.default_rng(SELF_CHECK_SEED)))
         try:
-            self.self_check(implementation, self.load_reference())
+            reference = self.load_reference()
+            for case in cases():
+                self.judge(implementation, case, reference, visible.explain)
+            if visible.extra is not None:
+                visible.extra(implementation)
         except NotImplementedError:
             if os.environ.get("NBGRADER_EXECUTION"):
-                raise AssertionError(f"`{self.name}` is not done yet.") from None
+                raise CheckFailed("not done yet", f"`{self.name}` is not done yet.") from None
             print(f"`{self.name}` is not done yet: the demos below use the reference.")
+            return
         except NameError as error:
-            raise AssertionError(explain_missing_name(self.name, error)) from None
+            message = explain_missing_name(self.name, error)
+            raise CheckFailed("used a name the grader does not see", message) from None
+        print(visible.success)
 
     def run_hidden_check(self, implementation: Any, seed: int | None = None) -> None:
-        """Every hidden case in this process: reference outside, implementation inside a guard."""
-        rng = np.random.default_rng(seed)
+        """Every hidden case, in this process. The cases are drawn from ``seed`` (a fresh one
+        when None), which a failure names, so that it can be replayed."""
+        seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else seed
         reference = self.load_reference()
-        for case in self.draw_cases(rng):
-            expected = as_tensors(self.run_case(reference, case))
-            try:
-                with no_shortcuts(self.name, *self.forbidden):
-                    outputs = self.run_case(implementation, case)
-            except NameError as error:
-                raise AssertionError(explain_missing_name(self.name, error)) from None
-            try:
-                actual = as_tensors(outputs)
-            except TypeError as error:
-                raise AssertionError(str(error)) from None
-            self.compare(case, actual, expected)
+        try:
+            for case in self.draw_cases(np.random.default_rng(seed)):
+                self.judge(implementation, case, reference)
+        except NameError as error:
+            message = explain_missing_name(self.name, error)
+            raise CheckFailed("used a name the grader does not see", message) from None
+        except AssertionError as error:
+            error.add_note(f"(hidden cases drawn with seed {seed}: pass seed={seed} to replay)")
+            raise
 
 
 class Registry(Mapping[str, Exercise]):

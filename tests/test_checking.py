@@ -19,7 +19,7 @@ from helpers.checking import (
     resolve,
     tolerance,
 )
-from helpers.exercise import Exercise, StudentOrReference, described_after
+from helpers.exercise import Exercise, StudentOrReference, Visible, described_after
 from helpers.mode import grading_mode
 
 
@@ -33,7 +33,7 @@ def doubling_exercise() -> Exercise:
         name="double",
         reference=f"{__name__}:reference_double",
         points=1,
-        self_check=lambda implementation, reference: None,
+        visible=Visible(success=""),
         draw_cases=lambda rng: [{"x": 3}],
         run_case=lambda implementation, case: {"double": implementation(case["x"])},
     )

@@ -69,7 +69,7 @@ def test_wrong_implementation_fails_the_visible_self_check_too(topic_name, exerc
     implementation = TOPICS[topic_name].exercises.load(exercise, [source])
     checked = TOPICS[topic_name].exercises[exercise]
     with pytest.raises(Exception):  # noqa: B017 (a wrong answer may fail in any way)
-        checked.self_check(implementation, checked.load_reference())
+        checked.run_self_check(implementation)
     capsys.readouterr()
 
 

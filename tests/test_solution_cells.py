@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from helpers.exercise import Exercise, Registry
+from helpers.exercise import Exercise, Registry, Visible
 from helpers.solution_cells import (
     RULE,
     defined_names,
@@ -104,13 +104,6 @@ def kernel(monkeypatch):
 def _registry() -> Registry:
     """Two exercises: ``Rate`` (a class) and ``scaled`` (a function), checked on one case."""
 
-    def check_scaled(implementation, reference):
-        assert implementation(3.0) == reference(3.0), "`scaled` is not right."
-        print("`scaled` passes the visible checks.")
-
-    def check_rate(implementation, reference):
-        assert implementation().value == 0.5, "`Rate` is not right."
-
     def scaled_reference(x):
         return 2 * x + 1
 
@@ -120,11 +113,24 @@ def _registry() -> Registry:
     module = types.ModuleType("scratch_reference")
     module.scaled, module.Rate = scaled_reference, RateReference
     sys.modules["scratch_reference"] = module
-    common = {"draw_cases": lambda rng: [], "run_case": lambda implementation, case: {}}
     return Registry(
         "00_scratch",
-        Exercise("Rate", "scratch_reference:Rate", 1, check_rate, **common),
-        Exercise("scaled", "scratch_reference:scaled", 1, check_scaled, **common),
+        Exercise(
+            "Rate",
+            "scratch_reference:Rate",
+            1,
+            Visible(success="`Rate` passes the visible checks."),
+            draw_cases=lambda rng: [{}],
+            run_case=lambda implementation, case: {"rate": implementation().value},
+        ),
+        Exercise(
+            "scaled",
+            "scratch_reference:scaled",
+            1,
+            Visible(success="`scaled` passes the visible checks."),
+            draw_cases=lambda rng: [{"x": 3.0}],
+            run_case=lambda implementation, case: {"scaled x": implementation(case["x"])},
+        ),
         setup=("import math",),
     )
 

@@ -169,9 +169,12 @@ def cubic_gradients(x, y, a, b, c, d, _=_spoil()):
 
 
 def test_a_child_that_hangs_and_scribbles_on_every_descriptor_spoils_only_itself(monkeypatch):
+    import dataclasses
+
     from instructor import verdicts
 
-    monkeypatch.setattr(verdicts, "CHILD_TIMEOUT_S", 5)
+    limits = dataclasses.replace(verdicts.SETTINGS.limits, cell_timeout_s=5)
+    monkeypatch.setattr(verdicts, "SETTINGS", dataclasses.replace(verdicts.SETTINGS, limits=limits))
     registry = TOPICS["basics"].exercises
     work = [
         (registry["cubic_gradients"], [[NEIGHBOUR_SPOILER]]),

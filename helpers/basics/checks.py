@@ -40,48 +40,15 @@ from helpers.basics.polynomial import (
     largest_stable_lr,
     linear_cubic_model,
 )
-from helpers.capabilities import AUTOMATIC_DIFFERENTIATION, Capability, ready_made
-from helpers.checking import assert_close, no_shortcuts
-from helpers.exercise import Case, Exercise, Outputs, Registry, as_tensors
+from helpers.capabilities import AUTOMATIC_DIFFERENTIATION, ready_made
+from helpers.checking import CheckFailed, assert_close
+from helpers.exercise import Case, Exercise, Outputs, Registry, Visible
 
-SELF_CHECK_SEED = 101
 REFERENCE = "helpers.basics.reference"
 
 # --------------------------------------------------------------------------------------
 # Shared: self-checks run the hidden kind of cases on fixed seeds
 # --------------------------------------------------------------------------------------
-
-
-def _self_check(
-    name: str,
-    draw_cases: Callable[[np.random.Generator], list[Case]],
-    run_case: Callable[[Any, Case], Outputs],
-    compare: Callable[[Case, Outputs, Outputs], None],
-    forbids: tuple[Capability, ...],
-    extra: Callable[[Any], None] | None = None,
-    success: str = "",
-) -> Callable[[Any, Any], None]:
-    """A visible check: the hidden kind of cases on fixed seeds, with the same messages."""
-
-    def check(implementation: Any, reference: Any) -> None:
-        for case in draw_cases(np.random.default_rng(SELF_CHECK_SEED)):
-            expected = as_tensors(run_case(reference, case))
-            try:
-                with no_shortcuts(name, REFERENCE, *forbids):
-                    outputs = run_case(implementation, case)
-                actual = as_tensors(outputs)
-            except (NotImplementedError, NameError, AssertionError):
-                raise
-            except Exception as error:  # a crash deserves a message, not a traceback maze
-                raise AssertionError(
-                    f"`{name}` raised {type(error).__name__}: {error}"
-                ) from error
-            compare(case, actual, expected)
-        if extra is not None:
-            extra(implementation)
-        print(f"`{name}` passes the visible checks. {success}".rstrip())
-
-    return check
 
 
 def _close(actual: torch.Tensor, expected: torch.Tensor, what: str, size: int) -> bool:
@@ -150,13 +117,15 @@ def _cubic_hint(case: Case, actual: Outputs, expected: Outputs) -> str:
 
 def compare_cubic_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     if len(actual) != len(CUBIC_NAMES):
-        raise AssertionError(
+        raise CheckFailed(
+            "wrong number of gradients",
             f"`cubic_gradients` should return four numbers, (grad_a, grad_b, grad_c, grad_d); "
             f"it returned {len(actual)}."
         )
     wrong = [n for n in CUBIC_NAMES if not _close(actual[n], expected[n], n, case["operations"])]
     if wrong:
-        raise AssertionError(
+        raise CheckFailed(
+            "gradients not right",
             f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right on a random "
             f"problem with {case['points']} points. {_cubic_hint(case, actual, expected)}"
         )
@@ -289,37 +258,43 @@ def _differentiates_at_the_output(actual: Outputs, expected: Outputs, size: int)
 def compare_legendre_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     size = case["operations"]
     if float(actual["backward returned a gradient"]) != 1.0:
-        raise AssertionError(
+        raise CheckFailed(
+            "backward returned None",
             "`backward` returned None: it must return the gradient of the loss with respect "
             "to the input (one tensor, the shape of the input)."
         )
     if float(actual["gradient in the input's dtype"]) != 1.0:
-        raise AssertionError(
+        raise CheckFailed(
+            "gradient in another dtype",
             "`backward` returns its gradient in another dtype than the input's (float32 for "
             "a float64 input, say), which loses precision: compute it from the saved input "
             "and grad_output without converting them."
         )
     if case["kind"] == "elementwise":
         if not _close(actual["P3 of the input"], expected["P3 of the input"], "P3", size):
-            raise AssertionError(
+            raise CheckFailed(
+                "forward is not P3",
                 "`forward` should return P3(x) = (5x^3 - 3x)/2 of its input, elementwise; "
                 "what it returns is different."
             )
         ones = "gradient for grad_output = 1"
         if not _close(actual[ones], expected[ones], ones, size):
             if _differentiates_at_the_output(actual, expected, size):
-                raise AssertionError(
+                raise CheckFailed(
+                    "derivative taken at the output",
                     "`backward` takes the derivative P3'(u) at forward's output u = P3(x) "
                     "instead of at its input x: save the input x in `forward`."
                 )
-            raise AssertionError(
+            raise CheckFailed(
+                "derivative not right",
                 "With grad_output = 1, `backward` should return the derivative P3'(x) at the "
                 "input x that `forward` saved; what it returns is different. Differentiate "
                 "(5x^3 - 3x)/2 again, and check that `forward` saves its input."
             )
         other = "gradient for a random grad_output"
         if not _close(actual[other], expected[other], other, size):
-            raise AssertionError(
+            raise CheckFailed(
+                "grad_output ignored",
                 "With grad_output = 1 your gradient is right, but not with other values of "
                 "grad_output: `backward` must multiply the local derivative by grad_output "
                 "(the chain rule), not assume it is all ones."
@@ -327,18 +302,22 @@ def compare_legendre_case(case: Case, actual: Outputs, expected: Outputs) -> Non
     else:
         for what, value in expected.items():
             if what != SAVED and not _close(actual[what], value, what, size):
-                raise AssertionError(
+                raise CheckFailed(
+                    "gradient in the model not right",
                     f"Inside the model a + b P3(c + d x) the {what} is not right: check that "
                     "`backward` multiplies P3'(x), at the saved input, by grad_output."
                 )
     if float(actual[SAVED]) != 1.0:
-        raise AssertionError(f"`LegendrePolynomial3`: {SAVE_FOR_BACKWARD}")
+        raise CheckFailed(
+            "input not saved with save_for_backward", f"`LegendrePolynomial3`: {SAVE_FOR_BACKWARD}"
+        )
 
 
 def _gradcheck(implementation: type, inputs: tuple[torch.Tensor, ...], name: str) -> None:
     """Finite differences in double precision agree with the student's backward."""
     if not torch.autograd.gradcheck(implementation.apply, inputs, raise_exception=False):
-        raise AssertionError(
+        raise CheckFailed(
+            "gradcheck disagrees",
             f"torch.autograd.gradcheck disagrees with your `{name}`: the gradients `backward` "
             "returns do not match finite differences of `forward`."
         )
@@ -444,13 +423,15 @@ def _sse_value_hint(case: Case, actual: Outputs, expected: Outputs, name: str) -
 def compare_squared_error_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     size, needs = case["operations"], _needs(case)
     if float(actual["forward returned a tensor"]) != 1.0:
-        raise AssertionError(
+        raise CheckFailed(
+            "loss not a tensor",
             "`forward` should return the loss as a tensor (a 0-d tensor), not a Python "
             "number: autograd can only go back through tensors."
         )
     loss, correct = actual[SSE_LOSS], expected[SSE_LOSS]
     if loss.numel() != 1:
-        raise AssertionError(
+        raise CheckFailed(
+            "loss not summed",
             "`forward` should return one number, the sum over all elements of the squared "
             "residuals; it returned one value per element."
         )
@@ -458,9 +439,10 @@ def compare_squared_error_case(case: Case, actual: Outputs, expected: Outputs) -
         hint = ("it is the mean, not the sum: do not divide by the number of elements."
                 if _close(loss.reshape(()), correct / size, SSE_LOSS, size)
                 else "it should be sum((prediction - target)^2) over all elements.")
-        raise AssertionError(f"The loss `forward` returns is not right: {hint}")
+        raise CheckFailed("loss not right", f"The loss `forward` returns is not right: {hint}")
     if float(actual["one gradient per input"]) != 1.0:
-        raise AssertionError(
+        raise CheckFailed(
+            "not one gradient per input",
             "`backward` must return a tuple with one entry per input of `forward`, in their "
             "order: (gradient for the prediction, gradient for the target), with None where "
             "a gradient is not needed."
@@ -469,18 +451,21 @@ def compare_squared_error_case(case: Case, actual: Outputs, expected: Outputs) -
         given = float(actual[_sse_returned(name)]) == 1.0
         wanted = float(expected[_sse_returned(name)]) == 1.0
         if given and not wanted:
-            raise AssertionError(
+            raise CheckFailed(
+                "unneeded gradient returned",
                 f"Here ctx.needs_input_grad is {needs}: the {name} needs no gradient, so "
                 f"`backward` should return None in its place (entry {index}) and skip "
                 "computing it."
             )
         if wanted and not given:
-            raise AssertionError(
+            raise CheckFailed(
+                "needed gradient missing",
                 f"Here ctx.needs_input_grad is {needs}: entry {index} is True, but `backward` "
                 f"returned None for the {name}; return its gradient there."
             )
     if float(actual["gradients in the inputs' dtype"]) != 1.0:
-        raise AssertionError(
+        raise CheckFailed(
+            "gradient in another dtype",
             "`backward` returns a gradient in another dtype than its input's (float64 for a "
             "float32 input, say): compute it from the saved tensors and grad_output without "
             "converting them."
@@ -488,12 +473,15 @@ def compare_squared_error_case(case: Case, actual: Outputs, expected: Outputs) -
     for name in SSE_INPUTS:
         what = _sse_gradient(name)
         if not _close(actual[what], expected[what], what, size):
-            raise AssertionError(
+            raise CheckFailed(
+                "gradient not right",
                 f"With ctx.needs_input_grad = {needs}, the {what} is not right: "
                 f"{_sse_value_hint(case, actual, expected, name)}"
             )
     if float(actual[SAVED]) != 1.0:
-        raise AssertionError(f"`SumSquaredError`: {SAVE_FOR_BACKWARD}")
+        raise CheckFailed(
+            "inputs not saved with save_for_backward", f"`SumSquaredError`: {SAVE_FOR_BACKWARD}"
+        )
 
 
 def _gradcheck_squared_error(implementation: type) -> None:
@@ -568,12 +556,14 @@ def compare_fit_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     size, steps = case["operations"], case["steps"]
     history, reference = actual["loss history"], expected["loss history"]
     if history.shape != reference.shape:
-        raise AssertionError(
+        raise CheckFailed(
+            "wrong number of losses",
             f"With steps={steps}, `fit_polynomial` returned {history.numel()} losses: "
             "record exactly one loss per step."
         )
     if not _close(history[:1], reference[:1], "first loss", size):
-        raise AssertionError(
+        raise CheckFailed(
+            "first loss not right",
             "The first loss in the history is not the summed squared error of the starting "
             "model: compute ((model(x) - y) ** 2).sum() (a sum, not a mean), and record it in "
             "the step that computes it, before the update."
@@ -584,7 +574,8 @@ def compare_fit_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     )
     if not same:
         optimizer = "SGD with momentum" if case["optimizer"] == "sgd_momentum" else "RMSprop"
-        raise AssertionError(
+        raise CheckFailed(
+            "trajectory differs",
             f"Training with {optimizer} follows a different trajectory from the correct loop. "
             "The model may arrive with gradients left from earlier work: in every step call "
             "optimizer.zero_grad(), compute the loss, loss.backward(), then optimizer.step(), "
@@ -650,14 +641,16 @@ def _limit_hint(case: Case, ratio: float) -> str:
 def compare_stability_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     value, correct = actual[LIMIT], expected[LIMIT]
     if value.numel() != 1:
-        raise AssertionError(
+        raise CheckFailed(
+            "not one number",
             f"`stability_limit` should return one number; it returned shape {tuple(value.shape)}."
         )
     value, correct = float(value.reshape(())), float(correct)
     if not math.isfinite(value):
-        raise AssertionError("`stability_limit` returned NaN or an infinite value.")
+        raise CheckFailed("NaN or infinite", "`stability_limit` returned NaN or an infinite value.")
     if not math.isclose(value, correct, rel_tol=LIMIT_RTOL):
-        raise AssertionError(
+        raise CheckFailed(
+            "stability limit not right",
             f"`stability_limit` is not right for {case['points']} points spread over an "
             f"interval from {case['low']:.2f} to {case['high']:.2f}. "
             f"{_limit_hint(case, value / correct)}"
@@ -699,9 +692,9 @@ EXERCISES = Registry(
         name="cubic_gradients",
         reference=f"{REFERENCE}:cubic_gradients",
         points=2,
-        self_check=_self_check(
-            "cubic_gradients", draw_cubic_cases, run_cubic_case, compare_cubic_case,
-            CUBIC_FORBIDS, success="Your gradients match on three random problems.",
+        visible=Visible(
+            success="`cubic_gradients` passes the visible checks. Your gradients match on three "
+            "random problems.",
         ),
         draw_cases=draw_cubic_cases,
         run_case=run_cubic_case,
@@ -712,10 +705,10 @@ EXERCISES = Registry(
         name="LegendrePolynomial3",
         reference=f"{REFERENCE}:LegendrePolynomial3",
         points=3,
-        self_check=_self_check(
-            "LegendrePolynomial3", draw_legendre_cases, run_legendre_case,
-            compare_legendre_case, LEGENDRE_FORBIDS, extra=_gradcheck_legendre,
-            success="gradcheck agrees with your backward in double precision.",
+        visible=Visible(
+            success="`LegendrePolynomial3` passes the visible checks. gradcheck agrees with your "
+            "backward in double precision.",
+            extra=_gradcheck_legendre,
         ),
         draw_cases=draw_legendre_cases,
         run_case=run_legendre_case,
@@ -726,10 +719,10 @@ EXERCISES = Registry(
         name="SumSquaredError",
         reference=f"{REFERENCE}:SumSquaredError",
         points=3,
-        self_check=_self_check(
-            "SumSquaredError", draw_squared_error_cases, run_squared_error_case,
-            compare_squared_error_case, SSE_FORBIDS, extra=_gradcheck_squared_error,
-            success="gradcheck agrees with your backward for both inputs.",
+        visible=Visible(
+            success="`SumSquaredError` passes the visible checks. gradcheck agrees with your "
+            "backward for both inputs.",
+            extra=_gradcheck_squared_error,
         ),
         draw_cases=draw_squared_error_cases,
         run_case=run_squared_error_case,
@@ -740,9 +733,9 @@ EXERCISES = Registry(
         name="fit_polynomial",
         reference=f"{REFERENCE}:fit_polynomial",
         points=3,
-        self_check=_self_check(
-            "fit_polynomial", draw_fit_cases, run_fit_case, compare_fit_case, (),
-            success="Its trajectories match with SGD + momentum and with RMSprop.",
+        visible=Visible(
+            success="`fit_polynomial` passes the visible checks. Its trajectories match with SGD + "
+            "momentum and with RMSprop.",
         ),
         draw_cases=draw_fit_cases,
         run_case=run_fit_case,
@@ -752,10 +745,9 @@ EXERCISES = Registry(
         name="stability_limit",
         reference=f"{REFERENCE}:stability_limit",
         points=2,
-        self_check=_self_check(
-            "stability_limit", draw_stability_cases, run_stability_case,
-            compare_stability_case, STABILITY_FORBIDS,
-            success="It matches on three sets of points.",
+        visible=Visible(
+            success="`stability_limit` passes the visible checks. It matches on three sets of "
+            "points.",
         ),
         draw_cases=draw_stability_cases,
         run_case=run_stability_case,

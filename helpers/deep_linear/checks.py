@@ -9,17 +9,16 @@ and never the expected numbers. This module never imports ``reference``; it name
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import torch
 
-from helpers.capabilities import Capability, ready_made
-from helpers.checking import assert_close, compare_outputs, no_shortcuts
+from helpers.capabilities import ready_made
+from helpers.checking import CheckFailed, assert_close, check_of, compare_outputs
 from helpers.deep_linear import ASSIGNMENT
 from helpers.deep_linear.network import LinearNet
-from helpers.exercise import Case, Exercise, Outputs, Registry
+from helpers.exercise import Case, Exercise, Outputs, Registry, Visible
 
 REFERENCE = "helpers.deep_linear.reference"
 INITIALIZER_FORBIDS = (
@@ -44,7 +43,9 @@ def _float32(value: Any, what: str) -> torch.Tensor:
     try:
         return torch.as_tensor(np.asarray(_plain(value), dtype=np.float32))
     except (TypeError, ValueError, RuntimeError) as error:
-        raise AssertionError(f"{what} should be a tensor or an array of numbers.") from error
+        raise CheckFailed(
+            "not a tensor", f"{what} should be a tensor or an array of numbers."
+        ) from error
 
 
 def _model(case: Case) -> LinearNet:
@@ -53,26 +54,6 @@ def _model(case: Case) -> LinearNet:
     with torch.random.fork_rng(devices=[]):  # leaves the notebook's random state alone
         torch.manual_seed(case["seed"])
         return LinearNet(sizes[0], sizes[1:-1], sizes[-1])
-
-
-def _self_check(
-    name: str,
-    case: Case,
-    run_case: Callable[[Any, Case], Outputs],
-    compare: Callable[[Case, Outputs, Outputs], None],
-    forbids: tuple[Capability, ...],
-    success: str,
-) -> Callable[[Any, Any], None]:
-    """A visible check: one fixed case, run and judged exactly like a hidden one."""
-
-    def self_check(implementation: Any, reference: Any) -> None:
-        expected = run_case(reference, case)
-        with no_shortcuts(name, REFERENCE, *forbids):
-            actual = run_case(implementation, case)
-        compare(case, actual, expected)
-        print(success)
-
-    return self_check
 
 
 # --------------------------------------------------------------------------------------
@@ -111,7 +92,8 @@ def run_initializer_case(implementation: Any, case: Case) -> Outputs:
 def compare_initializer_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     """Statistics, not values: any correct sampler passes, whatever random numbers it draws."""
     if float(np.asarray(actual.get("parameters replaced", 1.0))) != 0.0:
-        raise AssertionError(
+        raise CheckFailed(
+            "weights replaced, not changed in place",
             "ex_initializer_ must change the values of the model's weights in place, "
             "not replace the parameters with new ones."
         )
@@ -121,16 +103,19 @@ def compare_initializer_case(case: Case, actual: Outputs, expected: Outputs) -> 
         weight = _float32(actual[f"layer {index} after"], f"Layer {index}").double()
         n_out, n_in = old.shape
         if tuple(weight.shape) != (n_out, n_in):
-            raise AssertionError(f"A ({n_out}, {n_in}) layer changed its shape.")
+            raise CheckFailed(
+                "a layer changed its shape", f"A ({n_out}, {n_in}) layer changed its shape."
+            )
         if torch.equal(weight, old):
-            raise AssertionError("Some weights were not redrawn.")
+            raise CheckFailed("weights not redrawn", "Some weights were not redrawn.")
         n = weight.numel()
         sigma = gamma / (n_in + n_out) ** 0.5
         mean, std = weight.mean().item(), weight.std().item()
         if abs(mean) >= 5 * sigma / n**0.5:
-            raise AssertionError("The weights should have mean 0.")
+            raise CheckFailed("mean not 0", "The weights should have mean 0.")
         if abs(std / sigma - 1) >= 5 / (2 * n) ** 0.5:
-            raise AssertionError(
+            raise CheckFailed(
+                "wrong standard deviation",
                 f"A ({n_out}, {n_in}) layer has the wrong standard deviation: "
                 "check the formula for sigma (which sizes, and the square root)."
             )
@@ -138,7 +123,9 @@ def compare_initializer_case(case: Case, actual: Outputs, expected: Outputs) -> 
         inside_one_sigma = (z.abs() < 1).double().mean().item()
         kurtosis = (z**4).mean().item()
         if abs(inside_one_sigma - 0.6827) >= 0.015 or abs(kurtosis - 3) >= 0.25:
-            raise AssertionError("The weights should follow a normal distribution.")
+            raise CheckFailed(
+                "not normally distributed", "The weights should follow a normal distribution."
+            )
 
 
 # --------------------------------------------------------------------------------------
@@ -175,11 +162,12 @@ def compare_svd_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     (out_dim, in_dim), k = total.shape, s_ref.numel()
     u, s, v = (_float32(actual[key], key) for key in ("U", "S", "V"))
     if tuple(s.shape) != (k,):
-        raise AssertionError(f"S should be a vector of {k} singular values.")
+        raise CheckFailed("S not a vector", f"S should be a vector of {k} singular values.")
     if tuple(u.shape) != (out_dim, k):
-        raise AssertionError("U has the wrong shape: return the reduced SVD.")
+        raise CheckFailed("U of the wrong shape", "U has the wrong shape: return the reduced SVD.")
     if tuple(v.shape) != (in_dim, k):
-        raise AssertionError(
+        raise CheckFailed(
+            "V of the wrong shape",
             "V has the wrong shape: return V of the reduced SVD (as torch.svd does), not V^T."
         )
     size = out_dim * in_dim
@@ -188,7 +176,8 @@ def compare_svd_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     assert_close(v.T @ v, torch.eye(k), "V^T V (V's columns should be orthonormal)", size=size)
     product = u @ torch.diag(s) @ v.T
     if not _close(product, total, size) and _close(u @ torch.diag(s) @ v, total, size):
-        raise AssertionError(
+        raise CheckFailed(
+            "V^T returned for V",
             "U diag(S) V^T is not the total map, but U diag(S) V is: you returned V^T "
             "(torch.linalg.svd's Vh). Return V, as torch.svd does."
         )
@@ -231,7 +220,8 @@ def compare_half_time_case(case: Case, actual: Outputs, expected: Outputs) -> No
     try:
         compare_outputs(actual, expected, size=10)
     except AssertionError as error:
-        raise AssertionError(
+        raise CheckFailed(
+            check_of(error),
             f"{error} Set u(t) = s / 2 in the closed form and solve for t exactly (natural "
             "logarithm; keep every term)."
         ) from None
@@ -265,7 +255,8 @@ def compare_rsm_case(case: Case, actual: Outputs, expected: Outputs) -> None:
     n_hidden = case["n_hidden"]
     shape = np.shape(actual.get(_rsm_key(case)))
     if shape == (n_hidden, n_hidden) and case["n_inputs"] != n_hidden:
-        raise AssertionError(
+        raise CheckFailed(
+            "h^T h instead of h h^T",
             "The RSM compares inputs (the rows of h), so it has one row and one column per "
             "input; yours has one per hidden unit (h^T h instead of h h^T)."
         )
@@ -343,14 +334,10 @@ EXERCISES = Registry(
         name="ex_initializer_",
         reference=f"{REFERENCE}:initializer_",
         points=2,
-        self_check=_self_check(
-            "ex_initializer_",
-            {"seed": 0, "sizes": [400, 100, 50], "gamma": 2.0},
-            run_initializer_case,
-            compare_initializer_case,
-            INITIALIZER_FORBIDS,
-            "Looks good: every layer was redrawn in place from a normal distribution with "
+        visible=Visible(
+            success="Looks good: every layer was redrawn in place from a normal distribution with "
             "mean 0 and standard deviation gamma / sqrt(n_in + n_out).",
+            cases=lambda: [{"seed": 0, "sizes": [400, 100, 50], "gamma": 2.0}],
         ),
         draw_cases=draw_initializer_cases,
         run_case=run_initializer_case,
@@ -361,14 +348,10 @@ EXERCISES = Registry(
         name="ex_net_svd",
         reference=f"{REFERENCE}:net_svd",
         points=3,
-        self_check=_self_check(
-            "ex_net_svd",
-            {"seed": 1, "sizes": [3, 4, 5]},
-            run_svd_case,
-            compare_svd_case,
-            SVD_FORBIDS,
-            "Looks good: U and V have orthonormal columns, S is sorted, and U diag(S) V^T is "
-            "the total map of a 3 -> 4 -> 5 network.",
+        visible=Visible(
+            success="Looks good: U and V have orthonormal columns, S is sorted, and "
+            "U diag(S) V^T is the total map of a 3 -> 4 -> 5 network.",
+            cases=lambda: [{"seed": 1, "sizes": [3, 4, 5]}],
         ),
         draw_cases=draw_svd_cases,
         run_case=run_svd_case,
@@ -379,14 +362,10 @@ EXERCISES = Registry(
         name="saxe_half_time",
         reference=f"{REFERENCE}:saxe_half_time",
         points=1,
-        self_check=_self_check(
-            "saxe_half_time",
-            {"s": 6.0, "tau": 100.0, "u0": 1.5},
-            run_half_time_case,
-            compare_half_time_case,
-            (),
-            "Looks good: a mode of strength 6 that starts at 1.5 with tau = 100 reaches 3 at the "
-            "time you computed.",
+        visible=Visible(
+            success="Looks good: a mode of strength 6 that starts at 1.5 with tau = 100 "
+            "reaches 3 at the time you computed.",
+            cases=lambda: [{"s": 6.0, "tau": 100.0, "u0": 1.5}],
         ),
         draw_cases=draw_half_time_cases,
         run_case=run_half_time_case,
@@ -396,13 +375,9 @@ EXERCISES = Registry(
         name="ex_net_rsm",
         reference=f"{REFERENCE}:net_rsm",
         points=2,
-        self_check=_self_check(
-            "ex_net_rsm",
-            {"seed": 0, "n_inputs": 4, "n_hidden": 6, "operations": 6},
-            run_rsm_case,
-            compare_rsm_case,
-            (),
-            "Looks good: the RSM of 4 inputs with 6 hidden units is right.",
+        visible=Visible(
+            success="Looks good: the RSM of 4 inputs with 6 hidden units is right.",
+            cases=lambda: [{"seed": 0, "n_inputs": 4, "n_hidden": 6, "operations": 6}],
         ),
         draw_cases=draw_rsm_cases,
         run_case=run_rsm_case,
@@ -412,13 +387,9 @@ EXERCISES = Registry(
         name="linear_regression",
         reference=f"{REFERENCE}:linear_regression",
         points=2,
-        self_check=_self_check(
-            "linear_regression",
-            _REGRESSION_SELF_CHECK,
-            run_regression_case,
-            compare_regression_case,
-            (),
-            "Looks good: the true weights of noiseless data were recovered.",
+        visible=Visible(
+            success="Looks good: the true weights of noiseless data were recovered.",
+            cases=lambda: [_REGRESSION_SELF_CHECK],
         ),
         draw_cases=draw_regression_cases,
         run_case=run_regression_case,

@@ -36,8 +36,8 @@ import torch
 import torch.nn.functional as F
 
 from helpers.capabilities import OPTIMIZER_STEP, ready_made
-from helpers.checking import compare_outputs, no_shortcuts
-from helpers.exercise import Case, Exercise, Outputs, Registry, as_tensors
+from helpers.checking import CheckFailed, check_of, compare_outputs
+from helpers.exercise import Case, Exercise, Outputs, Registry, Visible
 from helpers.optimization import ASSIGNMENT
 from helpers.optimization.rules import InitState, InPlaceRule, State, format_setting, no_state
 
@@ -75,14 +75,6 @@ def _seeded_generators(seed: int) -> Iterator[None]:
 
 def _draw_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(2**31 - 1))
-
-
-def _as_checked_tensors(outputs: Outputs) -> dict[str, torch.Tensor]:
-    """``as_tensors``, with outputs of the wrong type reported like any other mistake."""
-    try:
-        return as_tensors(outputs)
-    except TypeError as error:
-        raise AssertionError(str(error)) from None
 
 
 # --------------------------------------------------------------------------------------
@@ -224,24 +216,27 @@ class UpdateRuleCheck:
         try:
             compare_outputs(actual, expected, size=int(case["operations"]))
         except AssertionError as error:
-            raise AssertionError(
+            raise CheckFailed(
+                check_of(error),
                 f"{error} Check that `{self.name}` clears the gradients left by earlier calls "
                 "before `backward`, follows the formula exactly, and changes the caller's "
                 "tensors in place."
             ) from None
 
-    def self_check(self, implementation: Any, reference: Any) -> None:
-        """Two updates of a small linear classifier; prints the expected first update."""
-        case = {
-            "problem": "linear",
-            "seed": 2021,
-            "hyperparameters": dict(self.self_check_setting),
-            "calls": 2,
-            "operations": OPERATIONS,
-        }
-        expected = as_tensors(self.run_case(reference, case))
-        with no_shortcuts(self.name, REFERENCE, *UPDATE_FORBIDS):
-            outputs = self.run_case(implementation, case)
+    def self_check_cases(self) -> list[Case]:
+        """Two updates of a small linear classifier."""
+        return [
+            {
+                "problem": "linear",
+                "seed": 2021,
+                "hyperparameters": dict(self.self_check_setting),
+                "calls": 2,
+                "operations": OPERATIONS,
+            }
+        ]
+
+    def show_first_update(self, case: Case, expected: Outputs, actual: Outputs) -> None:
+        """What the first update should give, for the student to compare with."""
         setting = format_setting(case["hyperparameters"])
         state = "".join(f" and a non-zero {state_name}" for state_name in self.state_names)
         print(
@@ -252,15 +247,17 @@ class UpdateRuleCheck:
             value = expected[_parameter_key(name, 1, setting)].numpy()
             text = " ".join(np.array2string(value, precision=4, separator=", ").split())
             print(f"  {name} = {text}")
-        self.compare(case, _as_checked_tensors(outputs), expected)
-        print(f"Well done: `{self.name}` gives the expected values on this example.")
 
     def exercise(self, points: int) -> Exercise:
         return Exercise(
             name=self.name,
             reference=f"{REFERENCE}:{self.name}",
             points=points,
-            self_check=self.self_check,
+            visible=Visible(
+                success=f"Well done: `{self.name}` gives the expected values on this example.",
+                cases=self.self_check_cases,
+                explain=self.show_first_update,
+            ),
             draw_cases=self.draw_cases,
             run_case=self.run_case,
             compare=self.compare,
@@ -342,7 +339,8 @@ def compare_hyperparameter_case(case: Case, actual: Outputs, expected: Outputs) 
     try:
         compare_outputs(actual, expected, size=int(case["operations"]))
     except AssertionError as error:
-        raise AssertionError(
+        raise CheckFailed(
+            check_of(error),
             f"{error} Use L = the largest and mu = the smallest eigenvalue (they may come in "
             "any order), kappa = L / mu, and check each formula's squares and square roots."
         ) from None
@@ -351,22 +349,11 @@ def compare_hyperparameter_case(case: Case, actual: Outputs, expected: Outputs) 
 SELF_CHECK_HYPERPARAMETER_CASE = {"eigenvalues": [4.0, 0.04, 1.0], "operations": 10}
 
 
-def self_check_momentum_hyperparameters(implementation: Any, reference: Any) -> None:
-    """Unsorted eigenvalues with kappa = 100; prints the condition number to compare with."""
-    case = SELF_CHECK_HYPERPARAMETER_CASE
-    expected = as_tensors(run_hyperparameter_case(reference, case))
-    with no_shortcuts("momentum_hyperparameters", REFERENCE):
-        outputs = run_hyperparameter_case(implementation, case)
+def show_the_condition_number(case: Case, expected: Outputs, actual: Outputs) -> None:
     print(
         f"Eigenvalues {case['eigenvalues']} (in no particular order): the condition number "
         "is 100, so momentum's error factor per step is (10 - 1) / (10 + 1) = 0.82."
     )
-    try:
-        actual = as_tensors(outputs)
-    except TypeError as error:
-        raise AssertionError(str(error)) from None
-    compare_hyperparameter_case(case, actual, expected)
-    print("Well done: `momentum_hyperparameters` gives the right four numbers on this example.")
 
 
 # --------------------------------------------------------------------------------------
@@ -441,9 +428,10 @@ def _sampled_rows(
     for key, whole in zip(_batch_keys(call), data):
         expected_shape = (num_points, *whole.shape[1:])
         if key not in actual:
-            raise AssertionError(f"{key[0].upper()}{key[1:]} are missing.")
+            raise CheckFailed("batch missing", f"{key[0].upper()}{key[1:]} are missing.")
         if tuple(actual[key].shape) != expected_shape:
-            raise AssertionError(
+            raise CheckFailed(
+                "batch of the wrong shape",
                 f"{key[0].upper()}{key[1:]} should have shape {expected_shape}, "
                 f"got {tuple(actual[key].shape)}."
             )
@@ -453,9 +441,13 @@ def _sampled_rows(
     rows = batch_inputs.reshape(num_points, -1)[:, 0].round().long()
     in_range = bool(((rows >= 0) & (rows < len(inputs))).all())
     if not in_range or not torch.equal(batch_inputs, inputs[rows]):
-        raise AssertionError("The batch inputs should be whole examples (rows) of input_data.")
+        raise CheckFailed(
+            "batch inputs not whole rows",
+            "The batch inputs should be whole examples (rows) of input_data.",
+        )
     if not torch.equal(batch_targets, targets[rows]):
-        raise AssertionError(
+        raise CheckFailed(
+            "inputs and targets misaligned",
             "Batch inputs and targets are misaligned: row i of the batch targets should be the "
             "target of the example in row i of the batch inputs."
         )
@@ -471,14 +463,16 @@ def compare_minibatch_case(case: Case, actual: Outputs, expected: Outputs) -> No
     calls, examples = case["calls"], case["examples"]
     different = len({tuple(r.tolist()) for r in rows})
     if different < calls // 2:
-        raise AssertionError(
+        raise CheckFailed(
+            "the same batch every call",
             f"{calls} calls gave only {different} different batches: each call should draw a "
             "new random batch (no fixed seed, no fixed order)."
         )
     counts = torch.bincount(torch.cat(rows), minlength=examples)
     average = calls * case["num_points"] / examples
     if counts.min() < 0.5 * average or counts.max() > 1.5 * average:
-        raise AssertionError(
+        raise CheckFailed(
+            "examples not equally likely",
             "Some examples are drawn far more often than others: every example should be "
             "equally likely to be picked (check the range of your random indices)."
         )
@@ -506,21 +500,12 @@ SELF_CHECK_MINIBATCH_CASES = [
 ]
 
 
-def self_check_sample_minibatch(implementation: Any, reference: Any) -> None:
-    """Shapes and alignment of one batch, then freshness and coverage over 400 calls."""
-    for case in SELF_CHECK_MINIBATCH_CASES:
-        with no_shortcuts("sample_minibatch", REFERENCE):
-            outputs = run_minibatch_case(implementation, case)
-        actual = _as_checked_tensors(outputs)
-        compare_minibatch_case(case, actual, {})
-        if not case["statistics"]:
-            rows = _sampled_rows(1, actual, _indexed_data(case), case)
-            shapes = " and ".join(str(tuple(value.shape)) for value in actual.values())
-            print(f"Sampled examples {rows.tolist()}: shapes {shapes}, aligned.")
-    print(
-        "Well done: `sample_minibatch` returns aligned batches of the right shape, a new one "
-        "on every call, covering every example about equally often."
-    )
+def show_the_sampled_rows(case: Case, expected: Outputs, actual: Outputs) -> None:
+    """The examples one batch holds, and its shapes (the statistical cases say nothing)."""
+    if not case["statistics"]:
+        rows = _sampled_rows(1, actual, _indexed_data(case), case)
+        shapes = " and ".join(str(tuple(value.shape)) for value in actual.values())
+        print(f"Sampled examples {rows.tolist()}: shapes {shapes}, aligned.")
 
 
 # The notebook's setup imports: all a solution cell may rely on besides its own cell and the
@@ -549,7 +534,12 @@ EXERCISES = Registry(
         name="momentum_hyperparameters",
         reference=f"{REFERENCE}:momentum_hyperparameters",
         points=1,
-        self_check=self_check_momentum_hyperparameters,
+        visible=Visible(
+            success="Well done: `momentum_hyperparameters` gives the right four numbers on "
+            "this example.",
+            cases=lambda: [SELF_CHECK_HYPERPARAMETER_CASE],
+            explain=show_the_condition_number,
+        ),
         draw_cases=draw_hyperparameter_cases,
         run_case=run_hyperparameter_case,
         compare=compare_hyperparameter_case,
@@ -562,7 +552,12 @@ EXERCISES = Registry(
         name="sample_minibatch",
         reference=f"{REFERENCE}:sample_minibatch",
         points=2,
-        self_check=self_check_sample_minibatch,
+        visible=Visible(
+            success="Well done: `sample_minibatch` returns aligned batches of the right shape, "
+            "a new one on every call, covering every example about equally often.",
+            cases=lambda: SELF_CHECK_MINIBATCH_CASES,
+            explain=show_the_sampled_rows,
+        ),
         draw_cases=draw_minibatch_cases,
         run_case=run_minibatch_case,
         compare=compare_minibatch_case,

@@ -29,8 +29,8 @@ import torch
 from torch import Tensor, nn
 
 from helpers.capabilities import OPTIMIZER_STEP, ready_made
-from helpers.checking import assert_close, compare_outputs, no_shortcuts
-from helpers.exercise import Exercise, Registry, as_tensors
+from helpers.checking import CheckFailed, assert_close, check_of, compare_outputs
+from helpers.exercise import Exercise, Registry, Visible
 from helpers.rules import ASSIGNMENT
 from helpers.rules.affine import Affine, mse_distance
 from helpers.rules.protocol import (
@@ -181,7 +181,8 @@ def make_compare(exercise: str) -> Callable[[Case, dict, dict], None]:
     def compare(case: Case, actual: dict, expected: dict) -> None:
         missing = [key for key in expected if key not in actual]
         if missing:
-            raise AssertionError(
+            raise CheckFailed(
+                "state missing",
                 f"`{exercise}` {_describe_case(case)}: {missing[0]} is missing: "
                 f"{LAYOUTS[exercise]}."
             )
@@ -198,7 +199,9 @@ def make_compare(exercise: str) -> Callable[[Case, dict, dict], None]:
             hint = HINTS[exercise]
             if exercise == "Nesterov" and _stores_torchs_buffer(case, actual, expected):
                 hint = TORCH_BUFFER
-            raise AssertionError(f"`{exercise}` {_describe_case(case)}: {error} {hint}") from None
+            raise CheckFailed(
+                check_of(error), f"`{exercise}` {_describe_case(case)}: {error} {hint}"
+            ) from None
 
     return compare
 
@@ -278,27 +281,24 @@ SELF_CHECK_CASES = {
 }
 
 
-def make_self_check(exercise: str) -> Callable[[Any, Any], None]:
-    def self_check(implementation: Any, reference: Any) -> None:
-        case = {
-            "seed": 4,
-            "scale": 1.5,
-            "steps": SELF_CHECK_STEPS,
-            "hyper": SELF_CHECK_CASES[exercise],
-            "operations": 40 * SELF_CHECK_STEPS,
-        }
-        checked = EXERCISES[exercise]
-        expected = checked.run_case(reference, case)
-        # The same guard as the hidden check: torch.optim gives the right numbers but no points.
-        with no_shortcuts(exercise, *checked.forbidden):
-            outputs = checked.run_case(implementation, case)
-        make_compare(exercise)(case, outputs, expected)
-        print(
-            f"Your `{exercise}` takes the same {SELF_CHECK_STEPS} steps as the reference and "
-            f"as torch.optim on a small problem {_describe_case(case)}. The grader tries more."
-        )
+def _self_check_case(exercise: str) -> Case:
+    return {
+        "seed": 4,
+        "scale": 1.5,
+        "steps": SELF_CHECK_STEPS,
+        "hyper": SELF_CHECK_CASES[exercise],
+        "operations": 40 * SELF_CHECK_STEPS,
+    }
 
-    return self_check
+
+def _visible(exercise: str) -> Visible:
+    """One small problem; torch.optim gives the right numbers there too, but no points."""
+    case = _self_check_case(exercise)
+    return Visible(
+        success=f"Your `{exercise}` takes the same {SELF_CHECK_STEPS} steps as the reference "
+        f"and as torch.optim on a small problem {_describe_case(case)}. The grader tries more.",
+        cases=lambda: [case],
+    )
 
 
 def _run(state_tensors: Callable[[Any], Iterable[tuple[str, Any]]]) -> Callable:
@@ -313,7 +313,7 @@ def _exercise(name: str, points: int, draw: Callable, state_tensors: Callable) -
         name=name,
         reference=f"helpers.rules.reference:{name}",
         points=points,
-        self_check=make_self_check(name),
+        visible=_visible(name),
         draw_cases=draw,
         run_case=_run(state_tensors),
         compare=make_compare(name),
@@ -391,30 +391,22 @@ def compare_warmup_case(case: Case, actual: dict, expected: dict) -> None:
     after = f"`warmup` over {case['steps']} steps before a {case['after']} schedule"
     for what in (WARMUP_IN_ORDER, WARMUP_SHUFFLED):
         if tuple(actual[what].shape) != tuple(expected[what].shape):
-            raise AssertionError(f"{after}: the schedule should return one number per step.")
+            raise CheckFailed(
+                "not one rate per step", f"{after}: the schedule should return one number per step."
+            )
     rates, correct = actual[WARMUP_IN_ORDER].numpy(), expected[WARMUP_IN_ORDER].numpy()
     if not np.all(np.isfinite(rates)):
-        raise AssertionError(f"{after} gives NaN or infinite learning rates.")
+        raise CheckFailed("NaN or infinite rates", f"{after} gives NaN or infinite learning rates.")
     if not np.allclose(rates, correct, rtol=1e-9, atol=1e-15):
-        raise AssertionError(f"{after} gives wrong learning rates. "
+        raise CheckFailed("wrong learning rates", f"{after} gives wrong learning rates. "
                              f"{_warmup_hint(case, rates, correct)}")
     if not np.allclose(actual[WARMUP_SHUFFLED].numpy(), correct, rtol=1e-9, atol=1e-15):
-        raise AssertionError(
+        raise CheckFailed(
+            "rate depends on the calls' order",
             f"{after}: asked for the same steps in another order, the schedule answers "
             "differently. Its rate must depend on t alone (the loop may ask for any step, in "
             "any order, any number of times): compute it from t, do not count calls."
         )
-
-
-def self_check_warmup(implementation: Any, reference: Any) -> None:
-    exercise = EXERCISES["warmup"]
-    for case in draw_warmup_cases(np.random.default_rng(SELF_CHECK_SEED)):
-        expected = exercise.run_case(reference, case)
-        with no_shortcuts("warmup", *exercise.forbidden):
-            outputs = exercise.run_case(implementation, case)
-        compare_warmup_case(case, as_tensors(outputs), as_tensors(expected))
-    print("Your `warmup` gives the right rates before a constant, a cosine and a step "
-          "schedule, asked for in order and out of order. The grader tries more.")
 
 
 # --------------------------------------------------------------------------------------
@@ -507,7 +499,8 @@ def run_chain_case(implementation: type, case: Case) -> dict[str, Tensor]:
             try:
                 state = adjust(state, lr=base_lr * case["decay"] ** (step - 1))
             except ValueError as error:  # no rule of the chain admits to having an lr
-                raise AssertionError(
+                raise CheckFailed(
+                    "adjust refused",
                     f"`Chain`: adjust(state, lr=...) refused: {error} `hyperparameters` should "
                     "return the names of every rule's hyperparameters in the chain (their "
                     "union), so that adjust can find the learning rate inside it."
@@ -532,14 +525,17 @@ def compare_chain_case(case: Case, actual: dict, expected: dict) -> None:
     where = f"{_describe_chain(case['links'])}, {case['steps']} steps with a decaying lr"
     missing = [key for key in expected if key not in actual]
     if missing:
-        raise AssertionError(
+        raise CheckFailed(
+            "state missing",
             f"`Chain` ({where}): {missing[0]} is missing: the state should be a tuple with "
             "one entry per rule, each that rule's own state, in the chain's order."
         )
     try:
         compare_outputs(actual, expected, size=case["operations"])
     except AssertionError as error:
-        raise AssertionError(f"`Chain` ({where}): {error} {_chain_hint(error)}") from None
+        raise CheckFailed(
+            check_of(error), f"`Chain` ({where}): {error} {_chain_hint(error)}"
+        ) from None
 
 
 def _chain_hint(error: AssertionError) -> str:
@@ -559,18 +555,13 @@ def _chain_hint(error: AssertionError) -> str:
             "given, and that the step returned is the last rule's output.")
 
 
-def self_check_chain(implementation: Any, reference: Any) -> None:
-    exercise = EXERCISES["Chain"]
+def self_check_chain_cases() -> list[Case]:
+    """Four chains (one nested), with a schedule adjusting their rates."""
     rng = np.random.default_rng(SELF_CHECK_SEED)
-    for shape in CHAIN_SHAPES:
-        case = {**_case(rng, {}, SELF_CHECK_STEPS), "links": _link(rng, shape)["chain"],
-                "decay": 0.8}
-        expected = exercise.run_case(reference, case)
-        with no_shortcuts("Chain", *exercise.forbidden):
-            outputs = exercise.run_case(implementation, case)
-        compare_chain_case(case, as_tensors(outputs), as_tensors(expected))
-    print(f"Your `Chain` takes the same {SELF_CHECK_STEPS} steps as the reference in four "
-          "chains (one nested), with a schedule adjusting their rates. The grader tries more.")
+    return [
+        {**_case(rng, {}, SELF_CHECK_STEPS), "links": _link(rng, shape)["chain"], "decay": 0.8}
+        for shape in CHAIN_SHAPES
+    ]
 
 
 # The notebook's setup imports: all a solution cell may rely on besides its own cell and the
@@ -600,7 +591,11 @@ EXERCISES = Registry(
         name="warmup",
         reference="helpers.rules.reference:warmup",
         points=2,
-        self_check=self_check_warmup,
+        visible=Visible(
+            success="Your `warmup` gives the right rates before a constant, a cosine and a step "
+            "schedule, asked for in order and out of order. The grader tries more.",
+            cases=lambda: draw_warmup_cases(np.random.default_rng(SELF_CHECK_SEED)),
+        ),
         draw_cases=draw_warmup_cases,
         run_case=run_warmup_case,
         compare=compare_warmup_case,
@@ -610,7 +605,12 @@ EXERCISES = Registry(
         name="Chain",
         reference="helpers.rules.reference:Chain",
         points=3,
-        self_check=self_check_chain,
+        visible=Visible(
+            success=f"Your `Chain` takes the same {SELF_CHECK_STEPS} steps as the reference in "
+            "four chains (one nested), with a schedule adjusting their rates. The grader tries "
+            "more.",
+            cases=self_check_chain_cases,
+        ),
         draw_cases=draw_chain_cases,
         run_case=run_chain_case,
         compare=compare_chain_case,
