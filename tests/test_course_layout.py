@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import jupytext
 import nbformat
@@ -91,3 +93,32 @@ def test_solution_notebook_is_committed_without_outputs(topic):
     for cell in notebook.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module a Python file imports, wherever the import stands."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.name)
+def test_a_topic_imports_no_other_notebooks_package_and_no_answer_module(topic):
+    """Answers are reached only through the registry (the student's code, or the reference
+    while it is not done); what two notebooks share lives in the core of ``helpers``."""
+    folder = Path(topic.package.__file__).parent
+    others = {f"helpers.{t.name}" for t in TOPICS if t is not topic}
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "reference.py":
+            continue
+        modules = _imported_modules(path)
+        answers = sorted(m for m in modules if m.split(".")[-1] == "reference")
+        borrowed = sorted(
+            m for m in modules if any(m == o or m.startswith(o + ".") for o in others)
+        )
+        assert (answers, borrowed) == ([], []), path

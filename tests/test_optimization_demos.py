@@ -155,7 +155,7 @@ def test_compare_optimizers_at_defaults(mnist):
     histories = demos.compare_optimizers(
         inputs, targets, gradient_update, momentum_update, rmsprop_update, sample_minibatch
     )
-    assert list(histories) == ["SGD", "Momentum", "RMSprop", "Adam (notebook 04's rule)"]
+    assert list(histories) == ["SGD", "Momentum", "RMSprop", "Adam (torch.optim)"]
     for losses in histories.values():
         assert losses.shape == (100,) and np.isfinite(losses).all()
     # At lr = 2e-3 the adaptive methods learn much faster than plain SGD.

@@ -34,12 +34,11 @@ from helpers.optimization.landscape import LossSlice, Quadratic
 from helpers.optimization.rules import (
     InPlaceRule,
     UpdateFn,
-    from_rule,
+    from_optimizer,
     gradient_descent,
     momentum,
     rmsprop,
 )
-from helpers.rules.reference import Adam
 from helpers.widgets import InvalidSetting, demo, diverged_at, run_button, show
 
 SampleFn = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
@@ -699,7 +698,7 @@ def minibatch_widget(
 # Section 7: comparing optimizers
 # --------------------------------------------------------------------------------------
 
-ADAM = "Adam (notebook 04's rule)"
+ADAM = "Adam (torch.optim)"
 LossStep = Callable[[torch.Tensor], None]
 
 
@@ -728,7 +727,7 @@ def compare_optimizers(
     alpha: float = 0.8,
     hidden_dims: Sequence[int] = (100, 100),
 ) -> dict[str, np.ndarray]:
-    """Minibatch losses of SGD, momentum, RMSprop (given functions) and Adam (notebook 04's).
+    """Minibatch losses of SGD, momentum, RMSprop (given functions) and Adam (torch's).
 
     All four start from the same initial MLP, use the same learning rate and see the same
     minibatches (one is drawn per step and handed to every model: a fairer race, and a quarter
@@ -742,10 +741,8 @@ def compare_optimizers(
         "SGD": gradient_descent(gradient_update, lr=lr),
         "Momentum": momentum(momentum_update, lr=lr, beta=beta),
         "RMSprop": rmsprop(rmsprop_update, lr=lr, alpha=alpha),
-        # Adam as notebook 04 writes it (init/apply, state apart), run through this
-        # notebook's in-place protocol: it matches torch.optim.Adam
-        # (tests/test_rule_protocols_agree.py).
-        ADAM: from_rule(Adam(lr=lr)),
+        # Adam, notebook 04's subject, as torch ships it
+        ADAM: from_optimizer(torch.optim.Adam, lr=lr),
     }
     models = {name: copy.deepcopy(base) for name in rules}
     updates = {

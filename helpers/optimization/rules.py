@@ -15,10 +15,8 @@ the same way, without asking which rule it is::
 ``zero_grad`` lives here rather than in ``reference`` so that students may call it: the
 reference module is off limits to graded code.
 
-Notebook 04 writes rules in the pure form (``init(param) -> state``, ``apply(state, param,
-grad) -> (state, step)``, the state kept apart, as optax and Optimisers.jl do);
-``from_rule`` runs such a rule through this protocol, so that 03's demos can put Adam from
-``helpers.rules`` beside the students' in-place rules.
+``from_optimizer`` runs one of torch's optimizers through this protocol, so that the demos
+can put Adam (notebook 04's subject) beside the students' in-place rules.
 """
 
 from __future__ import annotations
@@ -29,7 +27,7 @@ from typing import Any
 
 import torch
 
-State = tuple[list[torch.Tensor], ...]
+State = tuple[list, ...]  # per kind of state, one entry per parameter
 UpdateFn = Callable[..., None]
 InitState = Callable[[Sequence[torch.Tensor]], State]
 
@@ -92,20 +90,16 @@ def rmsprop(update: UpdateFn, lr: float, alpha: float, epsilon: float = 1e-8) ->
     return InPlaceRule(update, zeros_per_parameter, {"lr": lr, "alpha": alpha, "epsilon": epsilon})
 
 
-def from_rule(rule: Any) -> InPlaceRule:
-    """A rule of notebook 04 (``init``/``apply``, see ``helpers.rules.protocol``) as an
-    in-place update: its state is one list holding each parameter's state."""
+def from_optimizer(optimizer: type[torch.optim.Optimizer], **hyperparameters: Any) -> InPlaceRule:
+    """One of torch's optimizers as an in-place update: its state is the optimizer itself
+    (for the demos to run a method this notebook does not ask for, such as Adam)."""
 
-    def update(loss: torch.Tensor, params: Sequence[torch.Tensor], states: list) -> None:
-        params = list(params)
-        zero_grad(params)
+    def update(loss: torch.Tensor, params: Sequence[torch.Tensor], holder: list) -> None:
+        holder[0].zero_grad()
         loss.backward()
-        with torch.no_grad():
-            for index, param in enumerate(params):
-                states[index], step = rule.apply(states[index], param, param.grad)
-                param.sub_(step)
+        holder[0].step()
 
     def init_state(params: Sequence[torch.Tensor]) -> State:
-        return ([rule.init(param) for param in params],)
+        return ([optimizer(params, **hyperparameters)],)
 
     return InPlaceRule(update, init_state)

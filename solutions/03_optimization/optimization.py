@@ -828,8 +828,8 @@ checks.hidden_check("rmsprop_update", rmsprop_update)
 # ### Interactive demo 7: comparing optimizers
 #
 # Now compare SGD, momentum ($\beta = 0.9$) and RMSprop ($\alpha = 0.8$), all with your code,
-# and Adam, written as a rule in the style of notebook 04 (it gives the same steps as PyTorch's
-# `torch.optim.Adam`). Adam divides by the square root of an RMSprop-style
+# and Adam, as PyTorch ships it (`torch.optim.Adam`; notebook 04 has you write it).
+# Adam divides by the square root of an RMSprop-style
 # average of squared gradients, and replaces the gradient by its first moment
 # $m_{t+1} = \beta_1 m_t + (1 - \beta_1) \nabla\mathcal{L}(w_t)$: a *dampened* running average,
 # whose $(1 - \beta_1)$ factor keeps it at the scale of one gradient, unlike the heavy-ball
