@@ -457,6 +457,8 @@ def grade_batch(
     The autograded notebooks and feedback land in ``output_root/autograded`` and
     ``output_root/feedback``, replacing earlier results of the same students.
     """
+    from instructor import exchange  # imports this module
+
     sandboxed = sandbox.available() if sandboxed is None else sandboxed
     max_score = _max_score(course, assignment)
     results: dict[str, Result] = {}
@@ -545,6 +547,9 @@ def grade_batch(
                 if manual:
                     problems.append("manual score appeared during autograding (ignored)")
                 problems += _report_flags(reports / f"{student}.json")
+                late = exchange.late_note(db, assignment, student)  # nbgrader's due-date rule
+                if late:
+                    problems.append(late)
                 if not sandboxed:
                     problems.append(sandbox.UNSANDBOXED)
                 status = "; ".join(problems + notes[student]) or OK
