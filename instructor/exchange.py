@@ -12,8 +12,9 @@ additions:
 
 - **release** records a due date in the gradebook (``nbgrader db assignment add --duedate``),
   from which nbgrader decides what is late; the grading table's status then says ``late``.
-- **collect** runs nbgrader's collect with ``VerifiedCollect``: a submission whose folder
-  belongs to another account than the student it names is refused (nbgrader only warns), a
+- **collect** runs nbgrader's collect with ``VerifiedCollect``, which also reads the hub's
+  per-student folders of ``inbound`` (``instructor.hub``): a submission whose folder belongs
+  to another account than the student it names is refused (nbgrader only warns), a
   ``timestamp.txt`` rewritten after the submission does not count, and each submission
   reaches ``submitted/`` whole or not at all (copied aside, then swapped in), so that an
   interrupted collect leaves every submission where it was and a rerun finishes the job.
@@ -148,10 +149,18 @@ class VerifiedCollect(ExchangeCollect):
     def init_src(self):
         super().init_src()
         records = []
-        pattern = os.path.join(self.inbound_path, f"*+{self.coursedir.assignment_id}+*")
-        for path in glob.glob(pattern):
-            record = self._path_to_record(path)
+        name = f"*+{self.coursedir.assignment_id}+*"
+        # nbgrader's layout (inbound/<submission>) and the hub's (inbound/<student>/...)
+        found = glob.glob(os.path.join(self.inbound_path, name))
+        found += glob.glob(os.path.join(self.inbound_path, "*", name))
+        for path in found:
+            record = self._path_to_record(path) | {"path": path}
             owner = _owner_name(Path(path))
+            folder = Path(path).parent
+            if folder != Path(self.inbound_path) and folder.name != record["username"]:
+                self.log.warning("Refused %s: it names %s but is in the folder of %s",
+                                 record["filename"], record["username"], folder.name)
+                continue
             if owner != record["username"]:
                 self.log.warning(
                     "Refused %s: it names %s but belongs to the account %s",
@@ -174,7 +183,7 @@ class VerifiedCollect(ExchangeCollect):
             self.log.warning("No submissions of %s to collect", self.coursedir.assignment_id)
         for record in self.src_records:
             student = record["username"]
-            source = Path(self.inbound_path) / record["filename"]
+            source = Path(record["path"])
             destination = Path(self.coursedir.format_path(
                 self.coursedir.submitted_directory, student, self.coursedir.assignment_id))
             existing = self.coursedir.get_existing_timestamp(str(destination))
@@ -316,7 +325,7 @@ def late_note(gradebook: Path, assignment: str, student: str) -> str | None:
 def _duration(seconds: float) -> str:
     minutes = round(seconds / 60)
     if minutes < 1:
-        return f"{seconds:.0f} s"
+        return f"{max(1, round(seconds))} s"
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",

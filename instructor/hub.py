@@ -259,18 +259,31 @@ def ensure_passwords(settings: HubSettings) -> Path:
 
 
 def ensure_exchange(settings: HubSettings) -> Path:
-    """The exchange root (root's, mode 1777: nbgrader's commands need it writable by every
-    account; the sticky bit keeps anyone from renaming another's folder) and the course's
-    folder in it, owned by the checkout's owner, who runs the instructor's commands."""
+    """The exchange, laid out so that no student can reach another's submission.
+
+    The root is root's, mode 1777: nbgrader's commands need it writable by every account,
+    and the sticky bit keeps anyone from renaming another's folder. The course's folder and
+    its ``inbound`` belong to the checkout's owner, who runs the instructor's commands. Each
+    student submits into ``inbound/<student>/`` (the owner's, the student's group, mode
+    3770): inside a student's sandbox that folder *is* ``inbound``, so nbgrader's ``submit``
+    works unchanged, and no other student can enter it even knowing a submission's name.
+    """
     root = settings.exchange
     root.mkdir(parents=True, exist_ok=True)
     os.chown(root, 0, 0)
     os.chmod(root, 0o1777)
-    course = root / settings.course_id
-    course.mkdir(exist_ok=True)
     owner = settings.course_root.stat()
-    os.chown(course, owner.st_uid, owner.st_gid)
-    os.chmod(course, 0o755)
+    course = root / settings.course_id
+    inbound = course / "inbound"
+    for folder, mode in ((course, 0o755), (inbound, 0o3733)):
+        folder.mkdir(exist_ok=True)
+        os.chown(folder, owner.st_uid, owner.st_gid)
+        os.chmod(folder, mode)
+    for student in settings.students:
+        folder = inbound / student
+        folder.mkdir(exist_ok=True)
+        os.chown(folder, owner.st_uid, pwd.getpwnam(student).pw_gid)
+        os.chmod(folder, 0o3770)
     return course
 
 
@@ -413,7 +426,8 @@ def server_sandbox(settings: HubSettings, account: str) -> list[str]:
     """bubblewrap's arguments for an account's server (then the command itself).
 
     A student sees the system, the Python environment, the course's ``helpers`` and ``data``,
-    their own home, the exchange and the hub's student configuration: the rest of the
+    their own home, the exchange (of its ``inbound``, their own folder only) and the hub's
+    student configuration: the rest of the
     checkout (solutions, submissions, gradebook, grades) and other homes do not exist there.
     The instructor also sees the course checkout. The network is shared (the hub must reach
     the server); processes, IPC and ``/tmp`` are the server's own, and everything in it ends
@@ -442,6 +456,9 @@ def server_sandbox(settings: HubSettings, account: str) -> list[str]:
     public = settings.public / role
     arguments += ["--ro-bind", str(public), str(public)]
     arguments += ["--bind", str(settings.exchange), str(settings.exchange)]
+    if role == "student":  # their own folder of inbound is all of inbound they see
+        inbound = settings.exchange / settings.course_id / "inbound"
+        arguments += ["--bind", str(inbound / account), str(inbound)]
     arguments += ["--bind", home, home, "--chdir", home, "--"]
     return arguments
 
