@@ -2,6 +2,7 @@
 
 import os
 
+from instructor.feedback import TEMPLATE_NAME, template_basedirs
 from instructor.verdicts import DECIDED_FOLDER_VARIABLE, load_decided
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
@@ -52,9 +53,13 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Feedback: nbgrader's own steps, then the grading machine's folders hidden from every output
-# (tracebacks, printed paths) so that students see no absolute path of it.
+# (tracebacks, printed paths) so that students see no absolute path of it, and the page made
+# readable offline: math as MathML, long messages wrapped (nbgrader's template without MathJax).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "instructor.feedback.HideMachinePaths",
+    "instructor.feedback.ReadableFeedback",
 ]
+c.HTMLExporter.template_name = TEMPLATE_NAME
+c.HTMLExporter.extra_template_basedirs = template_basedirs()

@@ -711,12 +711,19 @@ def format_table(results: Sequence[Result]) -> str:
 
 
 def write_csv(results: Sequence[Result], path: Path) -> None:
+    """One row per student and assignment; the example students last, marked ``example``."""
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "assignment", "score", "max_score", "status", "cells"])
-        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+        writer.writerow(
+            ["student", "assignment", "score", "max_score", "status", "cells", "example"]
+        )
+        for r in sorted(
+            results, key=lambda r: (r.student in EXAMPLE_STUDENTS, r.student, r.assignment)
+        ):
+            example = "example" if r.student in EXAMPLE_STUDENTS else ""
             writer.writerow(
-                [r.student, r.assignment, r.score, r.max_score, r.status, json.dumps(r.cells)]
+                [r.student, r.assignment, r.score, r.max_score, r.status, json.dumps(r.cells),
+                 example]
             )
 
 

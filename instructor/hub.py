@@ -52,6 +52,7 @@ from traitlets import Unicode
 from instructor import sandbox
 from instructor.classroom import ROSTER_FILE, read_roster
 from instructor.notebook import REPO_ROOT
+from instructor.workspace import STUDENT_JUPYTER_CONFIG  # what `make lab` reads too
 
 COURSE_ID = "dl-optimization"
 INSTRUCTOR = "instructor"
@@ -64,20 +65,6 @@ ACCOUNT_MARK = "dl-optimization-course"  # the comment field of every account ma
 PROXY = REPO_ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
 # Unix account names (Debian's useradd rule), which are also nbgrader's student ids: no '+'.
 ACCOUNT_NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-
-# nbgrader's JupyterLab plugins, and which of them a student's JupyterLab leaves out.
-INSTRUCTOR_PLUGINS = (
-    "@jupyter/nbgrader:formgrader",
-    "@jupyter/nbgrader:create-assignment",
-    "@jupyter/nbgrader:course-list",
-)
-INSTRUCTOR_SERVER_EXTENSIONS = (
-    "nbgrader.server_extensions.formgrader",
-    "nbgrader.server_extensions.course_list",
-)
-# The configuration `make lab` and every student's server read (see instructor.workspace).
-STUDENT_JUPYTER_CONFIG = REPO_ROOT / "instructor" / "student_jupyter"
-
 
 class HubError(RuntimeError):
     """The hub cannot be set up as asked; the message says why and what to do."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -22,6 +22,7 @@ from instructor.classroom import EXAMPLE_STUDENTS, Course, Result
 from instructor.notebook import nbgrader_metadata
 
 CHART_SUFFIX = "_by_exercise.png"
+MISSING = "missing"  # the status of a student without the assignment's folder
 NO_MESSAGE = "(no message)"
 
 
@@ -44,6 +45,7 @@ class Summary:
     exercises: list[ExerciseSummary]
     students: list[str]  # whose submissions the report counts
     only_examples: bool  # nobody but the example students submitted
+    unsubmitted: list[str] = field(default_factory=list)  # assignments nobody submitted
 
 
 def _test_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -75,14 +77,18 @@ def summarize(
     """Per exercise of every assignment in ``results``: mean score and most common failure.
 
     The example students (the solution and the untouched release) are left out unless
-    nobody else submitted.
+    nobody else submitted; so is an assignment nobody submitted (every row ``missing``),
+    which would otherwise read as an exercise everyone failed.
     """
     autograded_root = autograded_root or course.root / "autograded"
     students = sorted({r.student for r in results} - set(EXAMPLE_STUDENTS))
     only_examples = not students
     counted = [r for r in results if only_examples or r.student not in EXAMPLE_STUDENTS]
-    exercises = []
+    exercises, unsubmitted = [], []
     for assignment in sorted({r.assignment for r in counted}):
+        if all(r.status == MISSING for r in counted if r.assignment == assignment):
+            unsubmitted.append(assignment)  # not a class that failed: left out
+            continue
         graded = [r for r in counted if r.assignment == assignment and r.cells]
         for name in course.notebook_names(assignment):
             release = nbformat.read(course.root / course.release / assignment / name, 4)
@@ -107,7 +113,7 @@ def summarize(
                         common_failure_count=common[0][1] if common else 0,
                     )
                 )
-    return Summary(exercises, sorted({r.student for r in counted}), only_examples)
+    return Summary(exercises, sorted({r.student for r in counted}), only_examples, unsubmitted)
 
 
 def _failing_check(autograded_root: Path, result: Result, name: str, grade_id: str) -> str:
@@ -123,8 +129,12 @@ def _failing_check(autograded_root: Path, result: Result, name: str, grade_id: s
 
 def format_report(summary: Summary) -> str:
     """The report as a plain-text table, one row per exercise."""
+    left_out = (
+        f"\nLeft out, nobody submitted: {', '.join(summary.unsubmitted)}."
+        if summary.unsubmitted else ""
+    )
     if not summary.exercises:
-        return "Gradebook report: no graded submissions."
+        return "Gradebook report: no graded submissions." + left_out
     who = (
         "the example students only (nobody else submitted)"
         if summary.only_examples
@@ -147,7 +157,7 @@ def format_report(summary: Summary) -> str:
         for row in [header, *rows]
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return f"Gradebook report, per exercise, over {who}:\n" + "\n".join(lines)
+    return f"Gradebook report, per exercise, over {who}:\n" + "\n".join(lines) + left_out
 
 
 def chart(summary: Summary) -> Figure:
