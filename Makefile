@@ -36,7 +36,7 @@ help:  ## list the targets
 grade: $(INSTALLED)  ## release, autograde submitted/ (sandboxed), print the table, write grades.csv
 	$(PY) -m instructor.classroom grade $(RELEASE_OPTIONS) $(GRADE_OPTIONS)
 
-test: $(INSTALLED)  ## the whole test suite (what CI runs)
+test: $(INSTALLED) $(PROXY)  ## the whole test suite (what CI runs)
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
@@ -78,7 +78,7 @@ lms-grades: $(INSTALLED)  ## grades.csv as a gradebook CSV the LMS imports (lms_
 lint: $(INSTALLED)  ## ruff, notebooks included
 	$(VENV)/bin/ruff check .
 
-bench: $(INSTALLED)  ## the performance record: demos, notebooks, grading (benchmarks/results.json)
+bench: $(INSTALLED) $(PROXY)  ## the performance record: demos, notebooks, grading (benchmarks/results.json)
 	TQDM_DISABLE=1 $(PY) scripts/bench.py  # progress bars would bury the numbers
 
 $(INSTALLED): pyproject.toml

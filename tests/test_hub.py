@@ -245,7 +245,7 @@ def test_students_cannot_read_each_others_submission_or_feedback(class_hub, ada,
     course = class_hub.settings.exchange / class_hub.settings.course_id
     adas = next((course / "inbound" / ada).glob(f"{ada}+{ASSIGNMENT}+*"))
     # what bob sees of inbound is his own folder; ada's is neither listed nor reachable
-    seen = class_hub.run_as(bob, f"ls {course / 'inbound'}").stdout.split()
+    seen = class_hub.run_as(bob, f"ls -1 {course / 'inbound'}").stdout.splitlines()
     assert seen and all(name.startswith(f"{bob}+") for name in seen)
     for target in (adas / NOTEBOOK, course / "inbound" / ada / adas.name / NOTEBOOK):
         attempt = class_hub.run_as(bob, f"cat '{target}'")
