@@ -323,9 +323,9 @@ def late_note(gradebook: Path, assignment: str, student: str) -> str | None:
 
 
 def _duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 1:
+    if seconds < 59.5:
         return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     parts = [f"{days} d" if days else "", f"{hours} h" if hours else "",

@@ -42,7 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from jupyterhub.auth import Authenticator
@@ -84,7 +84,6 @@ class HubSettings:
     hub_port: int = 0  # 0: a free port, chosen when the hub starts
     proxy_api_port: int = 0
     environment_root: Path = REPO_ROOT  # the checkout whose .venv, helpers and data serve kernels
-    extra: dict = field(default_factory=dict)
 
     @property
     def state(self) -> Path:
@@ -579,6 +578,8 @@ def stop(settings: HubSettings, process: subprocess.Popen | None = None,
     """Stop the hub (its servers and proxy with it); return any account process left over,
     after killing it."""
     pid = process.pid if process is not None else _read_pid(settings.state / "jupyterhub.pid")
+    if process is None and pid is not None and "jupyterhub" not in _cmdline(pid):
+        pid = None  # a pid file left behind: that number is no hub (any more)
     if pid is not None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
@@ -655,7 +656,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "stop":
             settings = HubSettings.load(arguments.course.resolve())
-            if _read_pid(settings.state / "jupyterhub.pid") is None:
+            pid = _read_pid(settings.state / "jupyterhub.pid")
+            if pid is None or "jupyterhub" not in _cmdline(pid):
                 print("No hub is running.")
                 return 0
             left = stop(settings)
