@@ -536,6 +536,7 @@ def launch(settings: HubSettings, log: Path | None = None) -> subprocess.Popen:
             hub_command(settings), cwd=settings.state, env=hub_environment(),
             stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
+            umask=0o077,  # its database, log and tokens are root's alone (so are servers' files)
         )
 
 

@@ -326,6 +326,20 @@ def test_a_collect_killed_midway_loses_nothing_and_a_rerun_finishes_it(class_hub
     }
 
 
+def test_a_restarted_hub_keeps_every_submission_and_feedback(class_hub, place, bob):
+    exchanged = sorted(p.relative_to(place.root) for p in place.root.rglob("*"))
+    assert hub.stop(class_hub.settings, class_hub.process) == []
+    class_hub.process = hub.launch(class_hub.settings)
+    hub.wait_until_up(class_hub.settings, class_hub.process)
+    assert sorted(p.relative_to(place.root) for p in place.root.rglob("*")) == exchanged
+    again = HubClient(class_hub, bob)
+    again.login()
+    again.start_server()
+    listed = again.assignments("fetch_feedback", ASSIGNMENT)["value"]
+    submitted = [a for a in listed if a["status"] == "submitted"]
+    assert submitted and '"has_local_feedback": true' in json.dumps(submitted)
+
+
 def test_stopping_the_hub_leaves_no_process_of_its_accounts(class_hub, bob):
     assert hub.account_processes(class_hub.settings)  # bob's server is running
     assert hub.stop(class_hub.settings, class_hub.process) == []
