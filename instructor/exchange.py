@@ -74,6 +74,11 @@ class Place:
     def inbound(self) -> Path:
         return self.root / self.course_id / "inbound"
 
+    def released(self) -> list[str]:
+        """The assignments released to the exchange."""
+        outbound = self.root / self.course_id / "outbound"
+        return sorted(p.name for p in outbound.iterdir()) if outbound.is_dir() else []
+
     def options(self) -> list[str]:
         return [f"--CourseDirectory.course_id={self.course_id}", f"--Exchange.root={self.root}"]
 
@@ -242,9 +247,13 @@ def recover_interrupted(course: Course) -> list[str]:
 
 
 def collect(course: Course, place: Place, assignments: Iterable[str] | None = None) -> list[str]:
-    """Each student's latest submission of ``assignments`` into ``submitted/``."""
+    """Each student's latest submission of ``assignments`` (default: every assignment released
+    to the exchange) into ``submitted/``."""
     messages = recover_interrupted(course)
-    for assignment in assignments or course.assignments():
+    chosen = list(assignments or place.released())
+    if not chosen:
+        messages.append("Nothing released yet: `make hub-release` first.")
+    for assignment in chosen:
         log = _nbgrader(
             course, place, "collect", assignment,
             "--ExchangeFactory.collect=instructor.exchange.VerifiedCollect",
@@ -287,10 +296,11 @@ def feedback_to_release(course: Course, assignment: str) -> tuple[list[str], lis
 def release_feedback(course: Course, place: Place,
                      assignments: Iterable[str] | None = None) -> list[str]:
     messages = []
-    for assignment in assignments or course.assignments():
+    for assignment in assignments or place.released():
         ready, notes = feedback_to_release(course, assignment)
         messages += [f"{assignment}: held back, {note}" for note in notes]
         if not ready:
+            messages.append(f"{assignment}: no feedback to release.")
             continue
         everyone = {p.name for p in (course.root / "feedback").iterdir() if p.is_dir()}
         held = sorted(everyone - set(ready))

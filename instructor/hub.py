@@ -437,7 +437,8 @@ def server_sandbox(settings: HubSettings, account: str) -> list[str]:
                    environment / "data"):
         if folder.exists():
             arguments += ["--ro-bind", str(folder), str(folder)]
-    if role == "instructor":
+    if role == "instructor":  # the course (and the checkout the environment comes from)
+        arguments += ["--ro-bind", str(environment), str(environment)]
         arguments += ["--bind", str(settings.course_root), str(settings.course_root)]
     public = settings.public / role
     arguments += ["--ro-bind", str(public), str(public)]
@@ -517,6 +518,20 @@ def prepare(settings: HubSettings) -> Path:
     ensure_exchange(settings)
     readable_python(settings)
     return ensure_passwords(settings)
+
+
+def instructor_note(settings: HubSettings) -> str | None:
+    """What the instructor's account cannot do here, and how to change it, if anything."""
+    owner = _owner(settings.course_root)
+    if owner == settings.instructor:
+        return None
+    return (
+        f"Note: the course folder belongs to {owner!r}, not to the instructor's account "
+        f"{settings.instructor!r}, which can read it but not write it: Formgrader shows the "
+        f"course but cannot change its gradebook. Run `make hub-release`, `hub-collect`, "
+        f"`grade` and `hub-feedback` as {owner!r}. For the instructor to use Formgrader fully, "
+        "clone the course as their own account and run `sudo make hub HUB_INSTRUCTOR=<it>`."
+    )
 
 
 def hub_command(settings: HubSettings) -> list[str]:
@@ -687,6 +702,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{settings.state / 'jupyterhub.log'}.\nCtrl-C or `make hub-stop` stops it.",
         flush=True,
     )
+    note = instructor_note(settings)
+    if note:
+        print(note, flush=True)
     while process.poll() is None and not interrupted:
         time.sleep(0.5)
     left = stop(settings, process)

@@ -61,6 +61,8 @@ def make_course(root: Path) -> Course:
     (its parts that are the instructor's are what the students' sandbox leaves out)."""
     root.mkdir(parents=True)
     (root / "solutions").symlink_to(REPO_ROOT / "solutions")
+    # a course folder is a checkout: the instructor's Formgrader reads its nbgrader settings
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     course = Course(root=root)
     release(course, course_repo=read_manifest(Course())["course_repo"] or "")
     return course

@@ -110,3 +110,12 @@ def test_everyone_can_read_a_python_under_usr_but_not_one_under_a_private_home(t
     (private / "python").mkdir(parents=True)
     os.chmod(private, 0o700)
     assert not hub._everyone_can_read(private / "python")
+
+
+def test_make_hub_says_when_the_instructors_account_cannot_write_the_course(settings):
+    settings.course_root.mkdir(parents=True)
+    owner = pwd.getpwuid(settings.course_root.stat().st_uid).pw_name
+    note = hub.instructor_note(settings)
+    assert f"belongs to {owner!r}" in note and "HUB_INSTRUCTOR" in note
+    settings.instructor = owner
+    assert hub.instructor_note(settings) is None
