@@ -31,7 +31,7 @@ PROXY := node_modules/.bin/configurable-http-proxy
 	hub-collect hub-feedback collect lms-grades
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
 
 grade: $(INSTALLED)  ## release, autograde submitted/ (sandboxed), print the table, write grades.csv
 	$(PY) -m instructor.classroom grade $(RELEASE_OPTIONS) $(GRADE_OPTIONS)
@@ -78,7 +78,7 @@ lms-grades: $(INSTALLED)  ## grades.csv as a gradebook CSV the LMS imports (lms_
 lint: $(INSTALLED)  ## ruff, notebooks included
 	$(VENV)/bin/ruff check .
 
-bench: $(INSTALLED) $(PROXY)  ## the performance record: demos, notebooks, grading (benchmarks/results.json)
+bench: $(INSTALLED) $(PROXY)  ## the performance record: demos, notebooks, grading, a class on the hub (benchmarks/results.json)
 	TQDM_DISABLE=1 $(PY) scripts/bench.py  # progress bars would bury the numbers
 
 $(INSTALLED): pyproject.toml
