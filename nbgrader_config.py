@@ -4,6 +4,7 @@ Every folder and limit comes from the course's one settings object (``instructor
 loading this file changes nothing else.
 """
 
+from instructor.feedback import TEMPLATE_NAME, template_basedirs
 from instructor.settings import SETTINGS
 
 c = get_config()  # noqa: F821 (injected by traitlets when nbgrader loads this file)
@@ -50,11 +51,16 @@ c.Autograde.autograde_preprocessors = [
 ]
 
 # Feedback: nbgrader's own steps, then the grading machine's folders hidden from every output
-# (tracebacks, printed paths) so that students see no absolute path of it. The hidden tests
-# are cleared once more: an autograded notebook never holds them, and feedback must not either.
+# (tracebacks, printed paths) so that students see no absolute path of it, and the page made
+# readable offline: math as MathML, long messages wrapped (nbgrader's template without MathJax).
+# The hidden tests are cleared once more: an autograded notebook never holds them, and
+# feedback must not either.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "instructor.feedback.HideMachinePaths",
+    "instructor.feedback.ReadableFeedback",
 ]
+c.HTMLExporter.template_name = TEMPLATE_NAME
+c.HTMLExporter.extra_template_basedirs = template_basedirs()

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from instructor import sandbox, verdicts
+from instructor import exchange, sandbox, verdicts
 from instructor.model import Course, Note, NoteKind, Result, Status, VerdictKind
 from instructor.nbgrader_commands import nbgrader_command, run, subprocess_environment
 from instructor.settings import SETTINGS
@@ -184,6 +184,9 @@ def _graded_result(
     found = _report_notes(report)
     if scores.manual:
         found.append(Note(NoteKind.MANUAL_SCORE_IGNORED))
+    late = exchange.lateness(db, assignment, student)  # nbgrader's rule, from the due date
+    if late:
+        found.append(Note(NoteKind.LATE, detail=late))
     if not sandboxed:
         found.append(Note(NoteKind.UNSANDBOXED))
     return Result(

@@ -41,8 +41,9 @@ from pathlib import Path
 import nbformat
 
 from instructor.model import Course
-from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+from instructor.notebook import nbgrader_metadata, topics
 from instructor.release import COURSE_REPO_LINE, read_manifest
+from instructor.settings import REPO_ROOT
 
 BOOK_CONFIG = REPO_ROOT / "book"  # conf.py, the landing page, the style sheet
 OUTPUT = REPO_ROOT / "build" / "book"

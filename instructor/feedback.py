@@ -8,10 +8,15 @@ the course's files become relative (``helpers/checking.py``), installed packages
 ``site-packages/``, the standard library at ``python/``, and temporary folders and the home
 folder read ``<tmp>`` and ``~``. The autograded notebooks keep the full paths, for the
 instructor.
+
+``ReadableFeedback`` then makes the page readable anywhere: its math becomes MathML (no
+MathJax from a CDN: the page works offline and in JupyterLab's HTML viewer, which runs no
+scripts), and long messages wrap instead of running off the right edge.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import site
 import sys
@@ -23,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 # The rest of a path after a temporary folder: up to whitespace, a quote or a line number.
 _PATH_TAIL = r"[^\s'\"<>:,;()\[\]]*"
@@ -88,3 +93,92 @@ def _hide_in_output(output: nbformat.NotebookNode, patterns: list) -> None:
 
 def _joined(value: str | list[str]) -> str:
     return "".join(value) if isinstance(value, list) else value
+
+
+# --------------------------------------------------------------------------------------
+# Readable offline: math as MathML, long messages wrapped
+# --------------------------------------------------------------------------------------
+
+# nbgrader's feedback template, with the MathJax script left out (feedback_templates/).
+TEMPLATE_NAME = "course_feedback"
+FEEDBACK_TEMPLATES = Path(__file__).parent / "feedback_templates"
+
+# Outputs are <pre> blocks that nbgrader's stylesheet cuts off at the right edge: a check's
+# message or a traceback line longer than the page would hide its end.
+WRAPPING_CSS = """
+div.output_area pre, div.output_subarea pre, div.output_text pre, .output pre {
+  white-space: pre-wrap;
+  overflow-wrap: anywhere;
+}
+math[display="block"] { display: block; margin: 0.6em 0; overflow-x: auto; }
+"""
+
+_FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"(`+)(?:.+?)\1", re.DOTALL)
+_MATH = re.compile(
+    r"\$\$(?P<display>.+?)\$\$"
+    r"|\\\[(?P<display_bracket>.+?)\\\]"
+    r"|\\\((?P<inline_paren>.+?)\\\)"
+    r"|(?<![\\$\w])\$(?!\s)(?P<inline>[^$\n]+?)(?<!\s)\$(?![\w$])",
+    re.DOTALL,
+)
+# Characters markdown would read inside the MathML's text (emphasis, links, escapes, math).
+_MARKDOWN_SPECIAL = {c: f"&#{ord(c)};" for c in "*_`\\[]$~|"}
+
+
+def template_basedirs() -> list[str]:
+    """Where nbconvert finds the course's feedback template and nbgrader's, which it extends."""
+    import nbgrader
+
+    nbgrader_templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    return [str(FEEDBACK_TEMPLATES), str(nbgrader_templates / "templates")]
+
+
+def _mathml(tex: str, display: bool) -> str:
+    from latex2mathml.converter import convert
+
+    try:
+        markup = convert(tex.strip(), display="block" if display else "inline")
+    except Exception:  # TeX that latex2mathml cannot read: show the source, still readable
+        return f"<code>{html.escape(tex)}</code>"
+    markup = re.sub(
+        r">([^<]+)<",
+        lambda m: ">" + "".join(_MARKDOWN_SPECIAL.get(c, c) for c in m[1]) + "<",
+        markup,
+    )
+    return markup.replace("\n", " ")
+
+
+def markdown_math_to_mathml(source: str) -> str:
+    """``source`` (markdown) with every ``$...$``, ``$$...$$``, ``\\(...\\)`` and ``\\[...\\]``
+    outside code replaced by MathML."""
+
+    def convert_text(text: str) -> str:
+        def replace(match: re.Match) -> str:
+            display = match["display"] or match["display_bracket"]
+            if display is not None:
+                return "\n\n" + _mathml(display, True) + "\n\n"
+            return _mathml(match["inline"] or match["inline_paren"], False)
+
+        pieces, last = [], 0
+        for code in _CODE_SPAN.finditer(text):
+            pieces += [_MATH.sub(replace, text[last:code.start()]), code[0]]
+            last = code.end()
+        return "".join(pieces) + _MATH.sub(replace, text[last:])
+
+    pieces, last = [], 0
+    for fence in _FENCE.finditer(source):
+        pieces += [convert_text(source[last:fence.start()]), fence[0]]
+        last = fence.end()
+    return "".join(pieces) + convert_text(source[last:])
+
+
+class ReadableFeedback(NbGraderPreprocessor):
+    """Math in markdown cells as MathML, and outputs that wrap (see ``WRAPPING_CSS``)."""
+
+    def preprocess(self, nb: nbformat.NotebookNode, resources: dict) -> tuple:
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = markdown_math_to_mathml(cell.source)
+        resources.setdefault("inlining", {}).setdefault("css", []).append(WRAPPING_CSS)
+        return nb, resources

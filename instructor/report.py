@@ -12,13 +12,13 @@ import csv
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from matplotlib.figure import Figure
 
-from instructor.model import EXAMPLE_STUDENTS, Course, Result
+from instructor.model import EXAMPLE_STUDENTS, Course, Result, Status
 from instructor.notebook import is_test_of, nbgrader_metadata
 
 CHART_SUFFIX = "_by_exercise.png"
@@ -43,17 +43,18 @@ def format_table(results: Sequence[Result]) -> str:
 
 def write_csv(results: Sequence[Result], path: Path) -> None:
     """One row per student and assignment: the score, the status and its notes, the points
-    of every test cell."""
+    of every test cell; the example students last, marked ``example``."""
+    header = ["student", "assignment", "score", "max_score", "status", "notes", "cells", "example"]
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            ["student", "assignment", "score", "max_score", "status", "notes", "cells"]
-        )
-        for r in sorted(results, key=lambda r: (r.student, r.assignment)):
+        writer.writerow(header)
+        for r in sorted(results, key=lambda r: (r.example, r.student, r.assignment)):
             status = f"{r.status.value} {r.detail}".strip()
             notes = "; ".join(str(note) for note in r.notes)
+            cells = json.dumps(r.cells)
+            example = "example" if r.example else ""
             writer.writerow(
-                [r.student, r.assignment, r.score, r.max_score, status, notes, json.dumps(r.cells)]
+                [r.student, r.assignment, r.score, r.max_score, status, notes, cells, example]
             )
 
 
@@ -76,6 +77,7 @@ class Summary:
     exercises: list[ExerciseSummary]
     students: list[str]  # whose submissions the report counts
     only_examples: bool  # nobody but the example students submitted
+    unsubmitted: list[str] = field(default_factory=list)  # assignments nobody submitted
 
 
 def _test_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -94,13 +96,17 @@ def summarize(results: Sequence[Result], course: Course) -> Summary:
     """Per exercise of every assignment in ``results``: mean score and most common failure.
 
     The example students (the solution and the untouched release) are left out unless
-    nobody else submitted.
+    nobody else submitted; so is an assignment nobody submitted (every row ``missing``),
+    which would otherwise read as an exercise everyone failed.
     """
     students = sorted({r.student for r in results} - set(EXAMPLE_STUDENTS))
     only_examples = not students
     counted = [r for r in results if only_examples or r.student not in EXAMPLE_STUDENTS]
-    exercises = []
+    exercises, unsubmitted = [], []
     for assignment in sorted({r.assignment for r in counted}):
+        if all(r.status is Status.MISSING for r in counted if r.assignment == assignment):
+            unsubmitted.append(assignment)  # not a class that failed: left out
+            continue
         graded = [r for r in counted if r.assignment == assignment and r.cells]
         for name in course.notebook_names(assignment):
             release = nbformat.read(course.root / course.release / assignment / name, 4)
@@ -125,7 +131,7 @@ def summarize(results: Sequence[Result], course: Course) -> Summary:
                         common_failure_count=common[0][1] if common else 0,
                     )
                 )
-    return Summary(exercises, sorted({r.student for r in counted}), only_examples)
+    return Summary(exercises, sorted({r.student for r in counted}), only_examples, unsubmitted)
 
 
 def _failing_check(result: Result, grade_id: str) -> str:
@@ -138,8 +144,12 @@ def _failing_check(result: Result, grade_id: str) -> str:
 
 def format_report(summary: Summary) -> str:
     """The report as a plain-text table, one row per exercise."""
+    left_out = (
+        f"\nLeft out, nobody submitted: {', '.join(summary.unsubmitted)}."
+        if summary.unsubmitted else ""
+    )
     if not summary.exercises:
-        return "Gradebook report: no graded submissions."
+        return "Gradebook report: no graded submissions." + left_out
     who = (
         "the example students only (nobody else submitted)"
         if summary.only_examples
@@ -162,7 +172,7 @@ def format_report(summary: Summary) -> str:
         for row in [header, *rows]
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    return f"Gradebook report, per exercise, over {who}:\n" + "\n".join(lines)
+    return f"Gradebook report, per exercise, over {who}:\n" + "\n".join(lines) + left_out
 
 
 def chart(summary: Summary) -> Figure:

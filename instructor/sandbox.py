@@ -28,7 +28,7 @@ import sysconfig
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 UNSANDBOXED = "unsandboxed"
 MATPLOTLIB_FOLDER = "/tmp/matplotlib"  # matplotlib's configuration and cache, inside

@@ -1,7 +1,9 @@
 """A learner's own working copy of the notebooks, which no command ever overwrites.
 
 ``make lab`` runs ``python -m instructor.workspace [JupyterLab options]``: on first use it
-copies the release (``notebooks/``) into ``work/`` (git-ignored), then opens JupyterLab there.
+copies the release (``notebooks/``) into ``work/`` (git-ignored) and the solutions into
+``work/solutions/`` (for readers who peek), then opens JupyterLab there, as a student's:
+without nbgrader's instructor tools.
 Later runs copy only notebooks that ``work/`` does not have yet, and name those whose release
 changed since they were copied, leaving the learner's copy as it is. ``work/.copied.json``
 records the release each copy came from.
@@ -18,11 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 RELEASE = REPO_ROOT / "notebooks"
+SOLUTIONS = REPO_ROOT / "solutions"
 WORK = REPO_ROOT / "work"
 RECORD = ".copied.json"
+# A student's JupyterLab: nbgrader's Assignments and Validate, no instructor tools (Formgrader,
+# Create Assignment, Course List); the hub's student servers read the same configuration.
+STUDENT_JUPYTER_CONFIG = Path(__file__).parent / "student_jupyter"
 
 
 @dataclass
@@ -100,10 +106,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     message = describe(update(RELEASE, WORK), RELEASE, WORK)
     if message:
         print(message)
+    # The solutions too, for readers who peek when stuck: copies in work/solutions/.
+    message = describe(update(SOLUTIONS, WORK / "solutions"), SOLUTIONS, WORK / "solutions")
+    if message:
+        print(message)
     command = lab_command(WORK, options)
     print(f"Opening JupyterLab in {_shown(WORK)}/ (your own copies; no command overwrites them).")
     sys.stdout.flush()
-    os.execv(command[0], command)  # JupyterLab replaces this process
+    os.execve(command[0], command, lab_environment())  # JupyterLab replaces this process
+
+
+def lab_environment() -> dict[str, str]:
+    """This environment, with the student's Jupyter configuration read first."""
+    paths = [str(STUDENT_JUPYTER_CONFIG), os.environ.get("JUPYTER_CONFIG_PATH", "")]
+    return {**os.environ, "JUPYTER_CONFIG_PATH": os.pathsep.join(p for p in paths if p)}
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-from instructor.notebook import REPO_ROOT, topics
+from instructor.notebook import topics
+from instructor.settings import REPO_ROOT
 
 HEADER = "| notebook | exercise | wrong answers caught | correct answers accepted |"
 TABLE = re.compile(re.escape(HEADER) + r"\n\| --- .*\|\n(?:\|.*\|\n)*")

@@ -34,7 +34,8 @@ import pytest
 
 from helpers.exercise import as_tensors
 from instructor import grading, model, release
-from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, topics
+from instructor.notebook import find_cell, nbgrader_metadata, topics
+from instructor.settings import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

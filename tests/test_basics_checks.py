@@ -16,7 +16,7 @@ import torch
 from helpers.basics import reference
 from helpers.basics.checks import EXERCISES
 from helpers.solution_cells import load_solution
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 NAMES = (
     "cubic_gradients", "LegendrePolynomial3", "SumSquaredError", "fit_polynomial",

@@ -83,7 +83,8 @@ def _never_clearing_fit():
     import variants_basics
 
     from helpers.solution_cells import load_solution
-    from instructor.notebook import REPO_ROOT, setup_imports
+    from instructor.notebook import setup_imports
+    from instructor.settings import REPO_ROOT
 
     notebook = nbformat.read(REPO_ROOT / "solutions/01_pytorch_basics/pytorch_basics.ipynb", 4)
     source = variants_basics.WRONG["fit_polynomial"]["never_clears_gradients"]

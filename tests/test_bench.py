@@ -2,7 +2,7 @@
 
 import sys
 
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from bench import grading_turns  # noqa: E402

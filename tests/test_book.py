@@ -39,8 +39,9 @@ from instructor.book import (
     write_if_changed,
 )
 from instructor.model import Course
-from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+from instructor.notebook import nbgrader_metadata, topics
 from instructor.release import release
+from instructor.settings import REPO_ROOT
 
 TOPICS = topics()
 STAMPED = "https://github.com/course-owner/course-repo"

@@ -38,7 +38,8 @@ from browser import (
 )
 
 from helpers.widgets import CANNOT_RUN
-from instructor.notebook import REPO_ROOT, nbgrader_metadata, topics
+from instructor.notebook import nbgrader_metadata, topics
+from instructor.settings import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 TOPICS = topics()

@@ -21,7 +21,7 @@ import pytest
 from toy_class import released_toy_course, submit, submit_ungradable, toy_notebook
 
 from instructor import cli, grading, model, report, submissions
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -30,8 +30,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from instructor.execution import error_outputs, execute_notebook, printed_text
-from instructor.notebook import REPO_ROOT, topics
+from instructor.notebook import topics
 from instructor.release import stamp_course_repo
+from instructor.settings import REPO_ROOT
 
 # The cheapest release notebook to run to the end (about a minute on 2 busy cores).
 TOPIC = next(t for t in topics() if t.assignment == "04_optimizer_rules")

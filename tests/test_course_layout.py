@@ -12,7 +12,8 @@ import jupytext
 import nbformat
 import pytest
 
-from instructor.notebook import REPO_ROOT, is_test_of, nbgrader_metadata, setup_imports, topics
+from instructor.notebook import is_test_of, nbgrader_metadata, setup_imports, topics
+from instructor.settings import REPO_ROOT
 
 TOPICS = topics()
 IDS = [topic.assignment for topic in TOPICS]

@@ -17,7 +17,8 @@ from helpers.deep_linear import ASSIGNMENT, reference
 from helpers.deep_linear.checks import EXERCISES
 from helpers.deep_linear.theory import saxe_trajectory
 from helpers.solution_cells import load_solution
-from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
+from instructor.notebook import find_cell, nbgrader_metadata, setup_imports
+from instructor.settings import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "solutions" / ASSIGNMENT / "deep_linear_networks.ipynb"
 SOLUTION = nbformat.read(NOTEBOOK, as_version=4)

@@ -28,11 +28,12 @@ def _split(requirement: str) -> tuple[str, str]:
     return requirement.strip().lower(), ""
 
 
-def test_environment_yml_lists_the_dependencies_and_the_lab_instructor_and_book_extras():
+def test_environment_yml_lists_the_dependencies_and_the_lab_instructor_book_and_hub_extras():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     extras = project["optional-dependencies"]
     requirements = [
-        *project["dependencies"], *extras["lab"], *extras["instructor"], *extras["book"]
+        *project["dependencies"], *extras["lab"], *extras["instructor"], *extras["book"],
+        *extras["hub"],
     ]
     pip_side = dict(_split(r) for r in requirements)
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())

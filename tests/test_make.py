@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 

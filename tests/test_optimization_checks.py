@@ -24,7 +24,8 @@ from helpers.exercise import as_tensors
 from helpers.optimization import reference
 from helpers.optimization.checks import EXERCISES
 from helpers.solution_cells import load_solution
-from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
+from instructor.notebook import find_cell, nbgrader_metadata, setup_imports
+from instructor.settings import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "solutions" / "03_optimization" / "optimization.ipynb"
 POINTS = {

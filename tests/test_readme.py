@@ -4,7 +4,8 @@ import re
 import sys
 from pathlib import Path
 
-from instructor.notebook import REPO_ROOT, topics
+from instructor.notebook import topics
+from instructor.settings import REPO_ROOT
 
 sys.path.insert(0, str(REPO_ROOT / "scripts"))
 from bench import markdown_table, recorded_rows  # noqa: E402

@@ -11,7 +11,8 @@ import pytest
 from conftest import released_course
 
 from instructor import cli, model, release
-from instructor.notebook import REPO_ROOT, topics
+from instructor.notebook import topics
+from instructor.settings import REPO_ROOT
 
 TOPICS = topics()
 SPEC_FOLDERS = {

@@ -92,3 +92,17 @@ def test_chart_is_a_png_with_a_bar_per_exercise(course, tmp_path):
     path = tmp_path / "grades_by_exercise.png"
     report.write_chart(summary, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_assignment_nobody_submitted_is_left_out_not_shown_as_failed(course):
+    results = [
+        _graded(course, "ada", {}),
+        Result("ada", "later", "missing", 0.0, 5.0),
+        Result("bo", "toy", "missing", 0.0, 3.0),
+        Result("bo", "later", "missing", 0.0, 5.0),
+    ]
+    summary = report.summarize(results, course)
+    assert {e.assignment for e in summary.exercises} == {"toy"}
+    assert summary.unsubmitted == ["later"]
+    assert report.format_report(summary).endswith("Left out, nobody submitted: later.")
+    assert len(report.chart(summary).axes[0].patches) == 2  # toy's two exercises only

@@ -16,7 +16,8 @@ import torch
 from helpers.rules import checks
 from helpers.rules.checks import EXERCISES, draw_adam_cases
 from helpers.solution_cells import load_solution
-from instructor.notebook import REPO_ROOT, find_cell, nbgrader_metadata, setup_imports
+from instructor.notebook import find_cell, nbgrader_metadata, setup_imports
+from instructor.settings import REPO_ROOT
 
 NOTEBOOK_PATH = REPO_ROOT / "solutions" / "04_optimizer_rules" / "optimizer_rules.ipynb"
 NOTEBOOK = nbformat.read(NOTEBOOK_PATH, as_version=4)

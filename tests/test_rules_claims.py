@@ -19,7 +19,8 @@ from helpers.rules.protocol import Descent, Momentum, Rule, setup, update, updat
 from helpers.rules.reference import Adagrad, Adam, AdamW, Nesterov
 from helpers.rules.schedules import cosine_decay
 from helpers.solution_cells import load_solution
-from instructor.notebook import REPO_ROOT, setup_imports
+from instructor.notebook import setup_imports
+from instructor.settings import REPO_ROOT
 
 PRELUDE = setup_imports(
     nbformat.read(REPO_ROOT / "solutions/04_optimizer_rules/optimizer_rules.ipynb", 4)

@@ -289,7 +289,7 @@ def graded_and_run(tmp_path_factory):
 
     from instructor import grading, model, release
     from instructor.execution import execute_notebook
-    from instructor.notebook import REPO_ROOT
+    from instructor.settings import REPO_ROOT
 
     root = tmp_path_factory.mktemp("rule")
     (root / "solutions").symlink_to(REPO_ROOT / "solutions")

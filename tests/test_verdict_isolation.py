@@ -23,7 +23,8 @@ import pytest
 
 from helpers.exercise import as_tensors
 from instructor import channel, sandbox
-from instructor.notebook import REPO_ROOT, find_cell, topics
+from instructor.notebook import find_cell, topics
+from instructor.settings import REPO_ROOT
 from instructor.verdicts import Runner, VerdictKind, decide_all
 
 pytestmark = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from instructor import workspace
-from instructor.notebook import REPO_ROOT
+from instructor.settings import REPO_ROOT
 
 
 def _release(root: Path, notebooks: dict[str, str]) -> Path:
@@ -76,8 +78,10 @@ def test_main_fills_the_work_folder_then_opens_jupyterlab_there(tmp_path, monkey
     monkeypatch.setattr(workspace, "RELEASE", release)
     monkeypatch.setattr(workspace, "WORK", tmp_path / "work")
     started = []
-    monkeypatch.setattr(workspace.os, "execv", lambda path, argv: started.append(argv))
+    monkeypatch.setattr(workspace, "SOLUTIONS", _release(tmp_path / "s", {"01_a/a.ipynb": "s"}))
+    monkeypatch.setattr(workspace.os, "execve", lambda path, argv, env: started.append(argv))
     workspace.main(["--no-browser"])
+    assert (tmp_path / "work" / "solutions" / "01_a" / "a.ipynb").read_text() == "s"
     assert (tmp_path / "work" / "01_a" / "a.ipynb").exists()
     [command] = started
     assert f"--ServerApp.root_dir={tmp_path / 'work'}" in command
@@ -107,3 +111,23 @@ def test_the_work_folder_is_ignored_by_git():
         ["git", "check-ignore", "-q", "work/03_optimization/optimization.ipynb"], cwd=REPO_ROOT
     )
     assert ignored.returncode == 0
+
+
+def test_make_labs_jupyterlab_leaves_out_the_instructor_tools(monkeypatch):
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "/elsewhere")
+    environment = workspace.lab_environment()
+    first, *rest = environment["JUPYTER_CONFIG_PATH"].split(os.pathsep)
+    assert Path(first) == workspace.STUDENT_JUPYTER_CONFIG and rest == ["/elsewhere"]
+    page = json.loads((Path(first) / "labconfig" / "page_config.json").read_text())
+    assert page["disabledExtensions"] == {
+        "@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True,
+        "@jupyter/nbgrader:course-list": True}
+    server = json.loads((Path(first) / "jupyter_server_config.json").read_text())
+    assert server["ServerApp"]["jpserver_extensions"] == {
+        "nbgrader.server_extensions.formgrader": False,
+        "nbgrader.server_extensions.course_list": False}
+
+
+def test_the_reader_finds_the_solutions_inside_make_labs_root():
+    assert workspace.SOLUTIONS == REPO_ROOT / "solutions"
+    assert any(workspace.SOLUTIONS.glob("*/*.ipynb"))
