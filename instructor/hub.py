@@ -401,6 +401,11 @@ def readable_python(settings: HubSettings) -> Path | None:
     return image
 
 
+# A server is a working environment (a terminal, git, compilers), so it sees the system's
+# programs and libraries; not /opt or /srv, which hold the host's own extra packages.
+SERVER_SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc")
+
+
 def _everyone_can_read(path: Path) -> bool:
     """Whether an account with no special rights can reach ``path`` and read it."""
     for folder in [*reversed(path.parents), path]:
@@ -427,7 +432,7 @@ def server_sandbox(settings: HubSettings, account: str) -> list[str]:
         bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
     ]
-    for folder in sandbox.SYSTEM_FOLDERS:
+    for folder in SERVER_SYSTEM_FOLDERS:
         if Path(folder).exists():
             arguments += ["--ro-bind", folder, folder]
     base = Path(sys.base_prefix).resolve()

@@ -96,10 +96,10 @@ def test_chart_is_a_png_with_a_bar_per_exercise(course, tmp_path):
 
 def test_an_assignment_nobody_submitted_is_left_out_not_shown_as_failed(course):
     results = [
-        _graded(course, "ada", {}),
-        Result("ada", "later", "missing", 0.0, 5.0),
-        Result("bo", "toy", "missing", 0.0, 3.0),
-        Result("bo", "later", "missing", 0.0, 5.0),
+        _graded("ada", {}),
+        Result("ada", "later", Status.MISSING, 0.0, 5.0),
+        Result("bo", "toy", Status.MISSING, 0.0, 3.0),
+        Result("bo", "later", Status.MISSING, 0.0, 5.0),
     ]
     summary = report.summarize(results, course)
     assert {e.assignment for e in summary.exercises} == {"toy"}
