@@ -42,7 +42,7 @@ test: $(INSTALLED) $(PROXY)  ## the whole test suite (what CI runs)
 
 test-fast: $(INSTALLED)  ## unit tests and in-process exercise checks, about a minute
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not e2e"
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m fast
 
 release: $(INSTALLED)  ## regenerate notebooks/ from solutions/ and the example submissions
 	$(PY) -m instructor.cli release $(RELEASE_OPTIONS)

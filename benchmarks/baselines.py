@@ -24,7 +24,7 @@ from helpers.deep_linear.reference import initializer_
 from helpers.models import MLP, parse_hidden_dims, perturb_parameters_
 from helpers.optimization import demos
 from helpers.optimization.landscape import BIAS_INDEX, WEIGHT_INDEX
-from helpers.optimization.rules import UpdateFn, gradient_descent
+from helpers.optimization.updates import UpdateFn, gradient_descent
 from helpers.rules.affine import Affine, mse_distance
 from helpers.rules.demos import (
     FUNCTIONS,

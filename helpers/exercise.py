@@ -196,7 +196,9 @@ class Exercise:
             message = explain_missing_name(self.name, error)
             raise CheckFailed("used a name the grader does not see", message) from None
         except AssertionError as error:
-            error.add_note(f"(hidden cases drawn with seed {seed}: pass seed={seed} to replay)")
+            error.add_note(f"(hidden cases drawn with seed {seed}: "
+                           f"checks.hidden_check(\"{self.name}\", {self.name}, seed={seed}) "
+                           "replays them)")
             raise
 
 
@@ -242,8 +244,10 @@ class Registry(Mapping[str, Exercise]):
     def self_check(self, name: str, implementation: Any) -> None:
         self[name].run_self_check(self.as_the_grader_sees_it(name, implementation))
 
-    def hidden_check(self, name: str, implementation: Any) -> None:
-        self[name].run_hidden_check(self.as_the_grader_sees_it(name, implementation))
+    def hidden_check(self, name: str, implementation: Any, seed: int | None = None) -> None:
+        """The hidden check; ``seed`` replays the cases a failure named."""
+        implementation = self.as_the_grader_sees_it(name, implementation)
+        self[name].run_hidden_check(implementation, seed)
 
     def implementation(self, name: str, namespace: MutableMapping[str, Any]) -> StudentOrReference:
         return StudentOrReference(self[name], namespace)

@@ -2,8 +2,13 @@
 
 A demo is three pieces: a *compute* function (numbers in, numbers out, tested headless), a
 *plot* function (numbers in, a matplotlib ``Figure`` out) and a thin *widget* function,
-decorated with ``@demo``, that only wires controls to the two. Helpers never call
-``plt.show()``: plot functions return figures and ``show`` displays them.
+decorated with ``@demo``, that only wires controls to the two.
+
+Who displays what (the one contract): plot functions return figures and ``show`` displays
+them; a widget function returns its widget and never displays it, and the notebook cell
+ends with the call, so Jupyter shows the widget once, as the cell's value. A ``@demo``
+without controls shows its figures with ``show`` and returns ``None``. Helpers never call
+``plt.show()`` or ``display`` on a widget.
 """
 
 from __future__ import annotations
@@ -88,10 +93,11 @@ def show(figure: Figure) -> None:
 
 
 def run_button(controls: dict[str, widgets.Widget], run: Callable[..., None]) -> widgets.VBox:
-    """Controls, a Run button and an output area; runs once at once with the initial values.
+    """Controls, a Run button and an output area, run once with the initial values.
 
     ``controls`` maps each argument of ``run`` to the widget that sets it. A button rather
-    than live updates, because these demos train: recomputing on every move would lag.
+    than live updates, because these demos train: recomputing on every move would lag. The
+    first run's output waits in the output area until the cell shows the returned box.
     """
     for control in controls.values():
         control.style = {"description_width": "initial"}
@@ -108,7 +114,5 @@ def run_button(controls: dict[str, widgets.Widget], run: Callable[..., None]) ->
     button.on_click(on_click)
     # Wrapping: six controls in one row would squeeze each slider to a dot.
     row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
-    box = widgets.VBox([row, button, output])
-    display(box)
     on_click()
-    return box
+    return widgets.VBox([row, button, output])

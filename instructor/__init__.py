@@ -1,8 +1,14 @@
-"""The instructor's tooling: release the notebooks, grade a class. Never imported by a notebook.
+"""The instructor's tooling. Never imported by a notebook; CONTRIBUTING.md maps the stages.
 
-- ``notebook``: reading solution and release notebooks (cells by ``grade_id``, setup imports).
-- ``classroom``: ``python -m instructor.classroom release|grade`` (what ``make`` runs).
-- ``verdicts``: grading verdicts decided outside the student's kernel, in a sandbox.
-- ``cluster``: the same grading on a Dask cluster (``make grade SCHEDULER=...``).
-- ``gradebook``: the grades recorded in a shared nbgrader gradebook (``make grade DB_URL=...``).
+- ``settings``: every folder, limit and course-wide name (``SETTINGS``).
+- ``model``: the data that travels between stages (``Course``, ``Verdict``, ``Result``).
+- ``notebook``, ``release``: reading the solutions, releasing the student notebooks.
+- ``submissions``: the roster, gradable submissions, restored test cells.
+- ``batch``: one nbgrader batch; ``verdicts``, ``verdict_runner``, ``channel``, ``sandbox``:
+  verdicts decided outside the student's kernel, in a bubblewrap sandbox.
+- ``grading``: one ``grade_class`` on local threads or a Dask cluster (``cluster``).
+- ``report``, ``gradebook``, ``feedback``: the table, CSV, report, gradebook and feedback.
+- ``exchange``, ``hub``, ``lms``: assignments out and submissions in (JupyterHub, an LMS).
+- ``book``, ``workspace``, ``execution``: the website, a learner's copy, headless runs.
+- ``cli``: ``python -m instructor.cli release|grade`` (what ``make`` runs).
 """

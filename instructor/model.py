@@ -57,7 +57,8 @@ class Verdict:
     """Whether one exercise of one submission passed its hidden checks, and why not.
 
     ``check`` is a short label of what failed ("velocity after call 2 is not right"), the
-    same for every student who made that mistake; ``message`` is the whole explanation.
+    same for every student who made that mistake; ``message`` is the whole explanation;
+    ``seed`` the one its hidden cases were drawn with, to replay them.
     """
 
     exercise: str
@@ -66,6 +67,16 @@ class Verdict:
     message: str
     sandboxed: bool
     flags: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+    @property
+    def explanation(self) -> str:
+        """The message, and for a failed check how to replay its hidden cases."""
+        if self.kind is not VerdictKind.FAILED or self.seed is None:
+            return self.message
+        return (f"{self.message} (hidden cases drawn with seed {self.seed}: "
+                f"checks.hidden_check(\"{self.exercise}\", {self.exercise}, seed={self.seed}) "
+                "replays them)")
 
     def __post_init__(self) -> None:
         self.kind = VerdictKind(self.kind)

@@ -344,8 +344,11 @@ def decide_all(
     import numpy as np
 
     sandboxed = sandbox.available() if sandboxed is None else sandboxed
-    rng = np.random.default_rng(seed)
-    cases = [exercise.draw_cases(rng) for exercise, _ in work]
+    # One seed per exercise, each recorded in its verdicts: the notebook's hidden check draws
+    # the same cases from it (``seed=``), so that any failure can be replayed.
+    root_seed = np.random.SeedSequence(seed)
+    seeds = [int(s) for s in root_seed.generate_state(len(work))]
+    cases = [exercise.draw_cases(np.random.default_rng(s)) for (exercise, _), s in zip(work, seeds)]
     runner = Runner(topic, sandboxed, root)
     try:
         expected = [_expected(exercise, drawn) for (exercise, _), drawn in zip(work, cases)]
@@ -368,9 +371,10 @@ def decide_all(
             verdicts.append(_judge_all(exercise, sources, drawn, right, outcome, payload))
     finally:
         runner.close()
-    for judged, (_, sources) in zip(verdicts, work):
+    for judged, (_, sources), exercise_seed in zip(verdicts, work, seeds):
         for verdict, cells in zip(judged, sources):
             verdict.sandboxed, verdict.flags = sandboxed, flag_constructs(cells[-1])
+            verdict.seed = exercise_seed
     return verdicts
 
 
@@ -655,14 +659,14 @@ class ApplyVerdicts(NbGraderPreprocessor):
                 )
             if verdict.passed:
                 cell.outputs = [
-                    nbformat.v4.new_output("stream", name="stdout", text=verdict.message + "\n")
+                    nbformat.v4.new_output("stream", name="stdout", text=verdict.explanation + "\n")
                 ]
             else:
                 cell.outputs = [
                     nbformat.v4.new_output(
                         "error",
                         ename="AssertionError",
-                        evalue=verdict.message,
-                        traceback=[f"AssertionError: {verdict.message}"],
+                        evalue=verdict.explanation,
+                        traceback=[f"AssertionError: {verdict.explanation}"],
                     )
                 ]

@@ -1,4 +1,9 @@
-"""Shared set-up for the test suite: a headless matplotlib, the e2e marker, a released course."""
+"""Shared set-up for the test suite: a headless matplotlib, the tiers, a released course.
+
+Tests are tiered by what they need. A test marked with one of ``RESOURCES`` needs that
+resource; every other test runs in this process alone and is marked ``fast`` here
+(``make test-fast`` runs ``-m fast``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import atexit
 import datetime
 import functools
 import json
+import os
+import secrets
 import shutil
 import tempfile
 import time
@@ -18,19 +25,60 @@ from traitlets.config import Config
 
 matplotlib.use("Agg")  # before any test module imports pyplot
 
-from instructor.model import Course
-from instructor.notebook import REPO_ROOT  # noqa: E402
+from instructor.model import Course  # noqa: E402
 from instructor.release import read_manifest, release  # noqa: E402
+from instructor.settings import REPO_ROOT  # noqa: E402
+
+RESOURCES = {
+    "kernel": "runs notebooks in a Jupyter kernel",
+    "nbgrader": "runs nbgrader: release, autograde, feedback",
+    "bubblewrap": "decides verdicts in the bubblewrap sandbox (bwrap)",
+    "browser": "drives Debian's Chromium through Playwright",
+    "postgres": "starts a PostgreSQL server",
+    "network": "serves on local ports: a Jupyter server, a hub, a Dask cluster, a website",
+}
+FAST = "fast"
+# Hidden cases drawn for a test (fixture ``hidden_seed``) come from this run's seed, printed
+# first and after any failure; setting the variable replays a run. The environment carries it
+# to pytest-xdist's workers.
+SEED_VARIABLE = "HIDDEN_CASES_SEED"
 
 
 def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "e2e: runs whole notebooks or nbgrader (`make test-fast` leaves these out)"
-    )
+    for name, needs in RESOURCES.items():
+        config.addinivalue_line("markers", f"{name}: {needs}")
+    config.addinivalue_line("markers", f"{FAST}: needs none of the resources (make test-fast)")
+    os.environ.setdefault(SEED_VARIABLE, str(secrets.randbits(32)))
+
+
+def _seed_line() -> str:
+    seed = os.environ[SEED_VARIABLE]
+    return f"hidden cases drawn with seed {seed} ({SEED_VARIABLE}={seed} replays this run)"
+
+
+def pytest_report_header(config):
+    return _seed_line()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if terminalreporter.stats.get("failed") or terminalreporter.stats.get("error"):
+        terminalreporter.write_line(_seed_line())
+
+
+@pytest.fixture
+def hidden_seed() -> int:
+    """The seed this run draws hidden cases with (see ``SEED_VARIABLE``)."""
+    return int(os.environ[SEED_VARIABLE])
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if not any(item.get_closest_marker(name) for name in RESOURCES):
+            item.add_marker(FAST)
 
 
 # `make bench` reports the suite's wall time from here (running the suite itself would take it
-# far past its time budget): the last whole run (`make test`) and `-m "not e2e"` (`make test-fast`).
+# far past its time budget): the last whole run (`make test`) and `-m fast` (`make test-fast`).
 TEST_TIMES = REPO_ROOT / "benchmarks" / "test_times.json"
 SESSION_STARTED: list[float] = []
 
@@ -43,7 +91,7 @@ def pytest_sessionfinish(session, exitstatus):
     config = session.config
     if hasattr(config, "workerinput"):
         return  # a pytest-xdist worker: the controller times the whole run
-    selection = {"": "all", "not e2e": "not e2e"}.get(config.option.markexpr or "")
+    selection = {"": "all", FAST: FAST}.get(config.option.markexpr or "")
     whole_suite = config.args_source == pytest.Config.ArgsSource.TESTPATHS
     option = config.option
     partial = option.keyword or getattr(option, "lf", False) or option.collectonly

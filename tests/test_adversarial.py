@@ -37,7 +37,7 @@ from instructor import grading, model, release
 from instructor.notebook import find_cell, nbgrader_metadata, topics
 from instructor.settings import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.nbgrader, pytest.mark.kernel, pytest.mark.bubblewrap]
 
 HONEST = "honest-student"
 TOPICS = {topic.assignment: topic for topic in topics()}

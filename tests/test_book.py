@@ -1,13 +1,13 @@
 """The course as a website (`make book`, instructor/book.py).
 
 The unit tests build chapters from small notebooks made here. The end-to-end tests (marked
-`e2e`) build the whole site once, from a release stamped with a course repository, and read
-every page in headless Chromium (tests/book_site.py): pages load without a console error or a
-request leaving the site, images load, links and anchors resolve, math is typeset and no
-markdown is left raw, exercises and model answers are folded, every demo shows its figure with
-its note, Colab links name the stamped repository, search finds the chapters, the table of
-contents lists them in order, and pages fit a phone's width. The built site stays in
-``build/book-test/`` for a look after the run.
+kernel, browser, network) build the whole site once, from a release stamped with a course
+repository, and read every page in headless Chromium (tests/book_site.py): pages load without a
+console error or a request leaving the site, images load, links and anchors resolve, math is
+typeset and no markdown is left raw, exercises and model answers are folded, every demo shows
+its figure with its note, Colab links name the stamped repository, search finds the chapters,
+the table of contents lists them in order, and pages fit a phone's width. The built site stays
+in ``build/book-test/`` for a look after the run.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def _pair() -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
             "check(double)\n### BEGIN HIDDEN TESTS\nhidden(double)\n### END HIDDEN TESTS",
             metadata=TEST_META,
             outputs=[nbformat.v4.new_output("stream", text="`double` looks right.\n")]),
-        nbformat.v4.new_code_cell("demos.doubling_widget();",
+        nbformat.v4.new_code_cell("demos.doubling_widget()",
                                   outputs=[nbformat.from_dict(_view("box"))]),
     )
     solved.metadata["widgets"] = {book.WIDGET_STATE: {"state": _demo_state()}}
@@ -237,7 +237,7 @@ def _pair() -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
             "def double(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()",
             metadata=SOLUTION_META),
         nbformat.v4.new_code_cell("check(double)", metadata=TEST_META),
-        nbformat.v4.new_code_cell("demos.doubling_widget();"),
+        nbformat.v4.new_code_cell("demos.doubling_widget()"),
     )
     return student, solved
 
@@ -456,13 +456,17 @@ def _chapter(pages: dict[str, Page], topic) -> Page:
     return pages[f"/{topic.assignment}.html"]
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_every_chapter_and_the_landing_page_are_reachable(pages):
     expected = {"/index.html", "/search.html", *(f"/{t.assignment}.html" for t in TOPICS)}
     assert expected <= set(pages)
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_every_page_loads_with_no_console_error_and_nothing_from_outside(pages):
     problems = {
         path: page.console_errors + page.failed_requests + page.outside_requests
@@ -472,7 +476,9 @@ def test_every_page_loads_with_no_console_error_and_nothing_from_outside(pages):
     assert not problems
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_every_image_loads(pages):
     broken = [(path, image["src"]) for path, page in pages.items()
               for image in page.images if image["width"] == 0]
@@ -481,7 +487,9 @@ def test_every_image_loads(pages):
         assert len(_chapter(pages, topic).images) >= 3, topic.assignment
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_every_internal_link_and_anchor_resolves(pages, site_url):
     missing = []
     for path, page in pages.items():
@@ -502,7 +510,9 @@ def test_every_internal_link_and_anchor_resolves(pages, site_url):
     assert not missing
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_math_is_typeset_and_no_markdown_is_left_raw(pages):
     raw = re.compile(r"\$|\\\(|\\\[|\*\*|```|:::|\{dropdown\}|</?details|</?summary|\]\(|"
                      r"^#{1,6} |VBox\(|HBox\(", re.MULTILINE)
@@ -515,7 +525,9 @@ def test_math_is_typeset_and_no_markdown_is_left_raw(pages):
         assert chapter.math_errors == 0, f"{topic.assignment}: MathJax could not read some math"
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_each_exercise_shows_the_release_cell_with_its_solution_folded_below(
     chromium, site_url
 ):
@@ -542,7 +554,9 @@ def test_each_exercise_shows_the_release_cell_with_its_solution_folded_below(
         page.close()
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_model_answers_are_folded_as_in_the_notebook(chromium, site_url):
     page = chromium.new_page()
     try:
@@ -572,7 +586,9 @@ def _interactive_demos(topic) -> set[str]:
             and str(value.__wrapped__.__annotations__.get("return", "")).startswith("widgets.")}
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_each_demo_shows_its_figure_and_says_it_is_interactive(chromium, site_url):
     page = chromium.new_page()
     try:
@@ -595,7 +611,9 @@ def test_each_demo_shows_its_figure_and_says_it_is_interactive(chromium, site_ur
         page.close()
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_each_chapter_links_to_colab_in_the_stamped_repository_and_to_its_notebook(
     pages, built
 ):
@@ -615,7 +633,9 @@ def test_each_chapter_links_to_colab_in_the_stamped_repository_and_to_its_notebo
         assert any("raise NotImplementedError()" in cell.source for cell in notebook.cells)
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_search_finds_a_topic_across_the_chapters(chromium, site_url):
     page = chromium.new_page()
     try:
@@ -632,7 +652,9 @@ def test_search_finds_a_topic_across_the_chapters(chromium, site_url):
         page.close()
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_table_of_contents_lists_the_chapters_in_series_order(chromium, site_url):
     page = chromium.new_page()
     try:
@@ -650,7 +672,9 @@ def test_table_of_contents_lists_the_chapters_in_series_order(chromium, site_url
         page.close()
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
+@pytest.mark.browser
+@pytest.mark.network
 def test_pages_fit_a_phone_screen(chromium, pages, site_url):
     too_wide = {}
     for path in pages:

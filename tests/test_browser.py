@@ -41,7 +41,7 @@ from helpers.widgets import CANNOT_RUN
 from instructor.notebook import nbgrader_metadata, topics
 from instructor.settings import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.kernel, pytest.mark.browser, pytest.mark.network]
 TOPICS = topics()
 BUILD = REPO_ROOT / "build" / "browser"
 FIXTURE = Path(__file__).parent / "fixtures" / "broken_demo" / "broken_demo.ipynb"

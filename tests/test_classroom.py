@@ -23,7 +23,7 @@ from toy_class import released_toy_course, submit, submit_ungradable, toy_notebo
 from instructor import cli, grading, model, report, submissions
 from instructor.settings import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.nbgrader, pytest.mark.kernel, pytest.mark.bubblewrap]
 
 FULL_MARKS = {"test_add": 2.0, "test_scale": 1.0}
 NO_MARKS = {"test_add": 0.0, "test_scale": 0.0}

@@ -26,7 +26,7 @@ from toy_class import released_toy_course, submit, submit_ungradable, toy_notebo
 
 from instructor import cluster, gradebook, grading, model, report
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.nbgrader, pytest.mark.kernel, pytest.mark.bubblewrap, pytest.mark.network]
 
 CELL_TIMEOUT = 10
 KILL_TIMEOUT_S = 120
@@ -179,7 +179,7 @@ def _postgres_server(folder: Path):
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'shared-gradebook.db'}"

@@ -200,7 +200,7 @@ def colab(tmp_path_factory) -> tuple[Path, Path]:
     return environment, root / "jupyter"
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
 def test_colab_start_installs_the_course_from_its_repository_and_runs_the_notebook(
     colab, tmp_path, monkeypatch
 ):

@@ -11,6 +11,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from widget_cells import widget_calls, widget_functions
 
 from instructor.notebook import is_test_of, nbgrader_metadata, setup_imports, topics
 from instructor.settings import REPO_ROOT
@@ -123,3 +124,37 @@ def test_a_topic_imports_no_other_notebooks_package_and_no_answer_module(topic):
             m for m in modules if any(m == o or m.startswith(o + ".") for o in others)
         )
         assert (answers, borrowed) == ([], []), path
+
+
+@pytest.mark.parametrize("topic", TOPICS, ids=IDS)
+def test_a_widget_is_the_value_of_the_cell_that_builds_it(topic):
+    """The widget contract (helpers/widgets.py): a widget function returns its widget and the
+    cell ends with the call, so Jupyter shows it once. A semicolon would hide it, an
+    assignment or a later line would drop it."""
+    widgets = widget_functions(topic)
+    assert widgets, f"{topic.assignment} has no widget"
+    notebook = nbformat.read(topic.solution_path(), as_version=4)
+    for index, tree, call in widget_calls(notebook, widgets):
+        last = tree.body[-1]
+        assert isinstance(last, ast.Expr) and last.value is call, (
+            f"{call.func.attr} is not the last expression of its cell")
+        assert not notebook.cells[index].source.rstrip().endswith(";"), (
+            f"{call.func.attr} is hidden by a semicolon")
+    shown = {call.func.attr for _, _, call in widget_calls(notebook, widgets)}
+    assert shown == widgets, f"widgets no notebook cell shows: {sorted(widgets - shown)}"
+
+
+def test_helpers_display_nothing_but_figures():
+    """Only ``helpers.widgets.show`` calls ``display``: a widget displayed by its function
+    would be shown twice, once more as the cell's value."""
+    callers = []
+    for path in sorted((REPO_ROOT / "helpers").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id == "display"):
+                    callers.append(f"{path.relative_to(REPO_ROOT)}:{function.name}")
+    assert callers == ["helpers/widgets.py:show"]

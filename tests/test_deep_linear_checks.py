@@ -226,9 +226,9 @@ def test_self_check_names_the_mistake(name, body, message):
 
 
 @pytest.mark.parametrize(("name", "body", "message"), MISTAKES)
-def test_hidden_check_catches_what_the_self_check_catches(name, body, message):
+def test_hidden_check_catches_what_the_self_check_catches(name, body, message, hidden_seed):
     with pytest.raises(AssertionError):
-        EXERCISES.hidden_check(name, variant(name, body))
+        EXERCISES.hidden_check(name, variant(name, body), seed=hidden_seed)
 
 
 def test_the_half_time_solves_the_closed_form_for_half_the_final_strength():

@@ -105,7 +105,7 @@ def test_kernels_of_the_tests_bench_and_grader_get_the_sliced_poll_client(
     assert execute.timeout == 120  # the course's nbgrader settings still apply
 
 
-@pytest.mark.e2e
+@pytest.mark.kernel
 def test_execute_notebook_runs_widget_cells_and_keeps_errors_in_the_outputs(tmp_path):
     notebook = nbformat.v4.new_notebook(
         cells=[

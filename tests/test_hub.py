@@ -33,7 +33,11 @@ from instructor.grading import grade_class
 from instructor.report import write_csv
 
 pytestmark = [
-    pytest.mark.e2e,
+    pytest.mark.nbgrader,
+    pytest.mark.kernel,
+    pytest.mark.bubblewrap,
+    pytest.mark.browser,
+    pytest.mark.network,
     pytest.mark.skipif(os.geteuid() != 0, reason="the hub creates Unix accounts: needs root"),
     pytest.mark.skipif(not hub.PROXY.exists(), reason="no configurable-http-proxy (npm)"),
 ]

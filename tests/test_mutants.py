@@ -33,9 +33,9 @@ def _cases(kind: str) -> list[tuple[str, str, str]]:
     ]
 
 
-def _hidden_check(topic_name: str, exercise: str, source: str) -> None:
+def _hidden_check(topic_name: str, exercise: str, source: str, seed: int) -> None:
     implementation = TOPICS[topic_name].exercises.load(exercise, [source])
-    TOPICS[topic_name].exercises[exercise].run_hidden_check(implementation)
+    TOPICS[topic_name].exercises[exercise].run_hidden_check(implementation, seed)
 
 
 @pytest.mark.parametrize("topic_name", SUITES)
@@ -49,17 +49,17 @@ def test_every_exercise_has_at_least_four_wrong_and_two_correct_variants(topic_n
 
 
 @pytest.mark.parametrize(("topic_name", "exercise", "label"), _cases("WRONG"))
-def test_wrong_implementation_fails_the_hidden_check(topic_name, exercise, label):
+def test_wrong_implementation_fails_the_hidden_check(topic_name, exercise, label, hidden_seed):
     source = SUITES[topic_name].WRONG[exercise][label]
     with pytest.raises(Exception):  # noqa: B017 (a wrong answer may fail in any way)
-        _hidden_check(topic_name, exercise, source)
+        _hidden_check(topic_name, exercise, source, hidden_seed)
 
 
 @pytest.mark.parametrize(("topic_name", "exercise", "label"), _cases("CORRECT"))
 def test_correct_implementation_written_differently_passes_the_hidden_check(
-    topic_name, exercise, label
+    topic_name, exercise, label, hidden_seed
 ):
-    _hidden_check(topic_name, exercise, SUITES[topic_name].CORRECT[exercise][label])
+    _hidden_check(topic_name, exercise, SUITES[topic_name].CORRECT[exercise][label], hidden_seed)
 
 
 @pytest.mark.parametrize(("topic_name", "exercise", "label"), _cases("WRONG"))
@@ -106,7 +106,9 @@ def graded(topic_name: str) -> dict[str, dict[str, float]]:
     return mutants.grade_variants(topic, submissions)
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 @pytest.mark.parametrize("topic_name", TOPICS)
 def test_points_per_exercise_match_the_registry(topic_name):
     cells = mutants.graded_cell_points(TOPICS[topic_name])
@@ -114,7 +116,9 @@ def test_points_per_exercise_match_the_registry(topic_name):
         assert mutants.exercise_points(cells, name) == exercise.points, name
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 @pytest.mark.parametrize("topic_name", TOPICS)
 def test_untouched_release_earns_nothing_and_the_solution_everything(topic_name):
     results = graded(topic_name)
@@ -124,7 +128,9 @@ def test_untouched_release_earns_nothing_and_the_solution_everything(topic_name)
     assert sum(results["one_wrong_each"].values()) == 0
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 @pytest.mark.parametrize(
     ("topic_name", "exercise"), [(t, e) for t, topic in TOPICS.items() for e in topic.exercises]
 )
@@ -137,7 +143,9 @@ def test_an_exercise_solved_earns_its_points_and_one_left_undone_nothing(topic_n
         assert earned == (points if half == solved_in else 0), half
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 @pytest.mark.parametrize("topic_name", TOPICS)
 def test_a_half_solved_submission_earns_exactly_the_points_of_its_half(topic_name):
     exercises = TOPICS[topic_name].exercises
@@ -151,7 +159,9 @@ def test_a_half_solved_submission_earns_exactly_the_points_of_its_half(topic_nam
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 @pytest.mark.parametrize(
     ("topic_name", "exercise"), [(t, e) for t, topic in TOPICS.items() for e in topic.exercises]
 )

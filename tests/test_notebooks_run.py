@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from widget_cells import widget_calls, widget_functions
 
 from instructor.execution import execute_notebook, printed_text
 from instructor.notebook import topics
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.kernel]
 TOPICS = topics()
 
 
@@ -35,16 +36,12 @@ def _failing_cells(notebook) -> list[str]:
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def _cells_showing_a_widget_twice(notebook) -> list[int]:
-    """Cells whose outputs hold two views of one widget: a demo that displays itself, whose
-    cell also shows it as its value (the cell should end with a semicolon)."""
-    twice = []
-    for index, cell in enumerate(notebook.cells):
-        views = [output["data"][WIDGET_VIEW]["model_id"] for output in cell.get("outputs", [])
-                 if WIDGET_VIEW in output.get("data", {})]
-        if len(views) != len(set(views)):
-            twice.append(index)
-    return twice
+def _widget_views(notebook, topic) -> dict[int, int]:
+    """For each cell that builds a demo widget, how many widget views its outputs hold."""
+    cells = {index for index, _, _ in widget_calls(notebook, widget_functions(topic))}
+    return {index: sum(WIDGET_VIEW in output.get("data", {})
+                       for output in notebook.cells[index].get("outputs", []))
+            for index in sorted(cells)}
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.assignment)
@@ -52,7 +49,8 @@ def test_solution_notebook_runs_without_errors(topic):
     notebook = _execute(topic.solution_path())
     assert _failing_cells(notebook) == []
     assert "not done yet" not in printed_text(notebook)
-    assert _cells_showing_a_widget_twice(notebook) == [], "every demo cell shows one view"
+    views = _widget_views(notebook, topic)
+    assert views and set(views.values()) == {1}, f"views per widget cell: {views}"
 
 
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.assignment)

@@ -21,7 +21,7 @@ from helpers.optimization.reference import (
     momentum_hyperparameters,
     momentum_update,
 )
-from helpers.optimization.rules import gradient_descent, momentum
+from helpers.optimization.updates import gradient_descent, momentum
 from helpers.training import evaluate, load_benchmark, make_loader, split_validation
 
 SEED = 2021

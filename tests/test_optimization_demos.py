@@ -29,7 +29,7 @@ from helpers.optimization.reference import (  # noqa: E402
     rmsprop_update,
     sample_minibatch,
 )
-from helpers.optimization.rules import InPlaceRule, momentum, no_state  # noqa: E402
+from helpers.optimization.updates import InPlaceRule, momentum, no_state  # noqa: E402
 from helpers.widgets import SKIPPED_WHILE_GRADING  # noqa: E402
 
 
@@ -306,7 +306,7 @@ def test_momentum_demo_names_the_step_where_a_run_diverged(bowl_runs):
     optimum, runs = bowl_runs
     for name, path in runs[30.0].items():
         sentence = demos.slice_run_sentence(name, path, optimum, 30.0)
-        step = demos.path_diverged_at(path)
+        step = demos.parameters_diverged_at(path)
         assert sentence == f"{name} diverged at step {step}: lr 30 is too large here."
         _reads_as_a_sentence(sentence, name)
 

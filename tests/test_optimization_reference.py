@@ -15,7 +15,7 @@ from helpers.optimization.reference import (
     rmsprop_update,
     sample_minibatch,
 )
-from helpers.optimization.rules import InPlaceRule, gradient_descent, momentum, rmsprop
+from helpers.optimization.updates import InPlaceRule, gradient_descent, momentum, rmsprop
 
 SHAPES = [(3, 5), (5,), (2, 3, 4)]
 

@@ -35,7 +35,7 @@ def test_assignment_folders_are_the_ones_the_spec_names_and_each_has_a_topic():
     assert [topic.assignment for topic in TOPICS] == assignments
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
 @pytest.mark.parametrize("topic", TOPICS, ids=lambda t: t.assignment)
 def test_committed_release_equals_a_fresh_one(topic):
     fresh = topic.release_path(released_course().root)
@@ -46,7 +46,7 @@ def test_committed_release_equals_a_fresh_one(topic):
     )
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
 def test_release_ships_no_solution_source():
     shipped = {path.suffix for path in (released_course().root / "notebooks").rglob("*.*")}
     assert ".py" not in shipped
@@ -108,7 +108,7 @@ def _copy_of(toy_release: Path, root: Path) -> tuple[model.Course, Path]:
     return model.Course(root=root), root / "notebooks" / "toy" / "toy.ipynb"
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
 def test_release_refuses_to_overwrite_an_edited_release_notebook_until_forced(
     toy_release, tmp_path
 ):
@@ -130,7 +130,7 @@ def test_release_refuses_to_overwrite_an_edited_release_notebook_until_forced(
     assert release.edited_release_files(course, ["toy"]) == []  # the manifest follows
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
 def test_make_release_and_make_grade_refuse_with_the_same_message(
     toy_release, tmp_path, monkeypatch, capsys
 ):
@@ -162,7 +162,7 @@ def test_force_and_course_repo_options_reach_the_release(command, monkeypatch):
     assert calls == [{"force": True, "course_repo": REPOSITORY}]
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
 def test_course_repo_is_stamped_into_the_first_cell_and_kept_by_later_releases(
     toy_release, tmp_path
 ):

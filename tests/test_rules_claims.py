@@ -253,7 +253,7 @@ def test_the_bounds_at_beta_0_9_are_0_04_0_076_and_0_0271():
 
 def _diverges(rule: Rule) -> bool:
     _, losses = demos.optimize_2d("ill-conditioned quadratic", rule, 300)
-    return demos.path_diverged_at(losses) is not None or not losses[-1] < losses[0]
+    return demos.loss_diverged_at(losses) is not None or not losses[-1] < losses[0]
 
 
 @pytest.mark.parametrize(

@@ -132,8 +132,8 @@ def test_section7_task3_at_beta_0_99_nesterov_diverges_and_adam_whose_beta1_foll
         assert rules["Adam"].beta1 == beta
         results = demos.compare_rules("Rosenbrock", rules, 300)
         final[beta] = {name: losses for name, (_, losses) in results.items()}
-    assert demos.path_diverged_at(final[0.99]["Nesterov"]) is not None
-    assert demos.path_diverged_at(final[0.9]["Nesterov"]) is None
+    assert demos.loss_diverged_at(final[0.99]["Nesterov"]) is not None
+    assert demos.loss_diverged_at(final[0.9]["Nesterov"]) is None
     assert 0.2 < final[0.9]["Adam"][-1] < 0.3 and 1.2 < final[0.99]["Adam"][-1] < 1.6
 
 
@@ -143,7 +143,7 @@ def test_section7_task3_at_the_sliders_default_rate_the_momentum_family_diverges
         rules = demos.default_rules(REFERENCE, lr_plain=0.01, lr_adaptive=0.1, beta=beta)
         results = demos.compare_rules("Rosenbrock", rules, 300)
         for name in ("Descent", "Momentum", "Nesterov"):
-            assert demos.path_diverged_at(results[name][1]) is not None, (beta, name)
+            assert demos.loss_diverged_at(results[name][1]) is not None, (beta, name)
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,7 @@ def test_the_demo_names_each_rule_that_diverged_and_says_nothing_of_the_others()
     results = demos.compare_rules("Rosenbrock", rules, 300)
     sentences = {name: demos.divergence_sentence(name, losses) for name, (_, losses) in
                  results.items()}
-    step = demos.path_diverged_at(results["Descent"][1])
+    step = demos.loss_diverged_at(results["Descent"][1])
     assert sentences["Descent"] == (
         f"Descent diverged at step {step}: its learning rate is too large here."
     )

@@ -316,7 +316,9 @@ def _test_cell_output(notebook, exercise: str) -> str:
     return json.dumps(find_cell(notebook, f"test_{exercise}").get("outputs", []))
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 @pytest.mark.parametrize(
     ("assignment", "exercise"),
     [("04_optimizer_rules", "Adam"), ("04_optimizer_rules", "AdamW"),
@@ -337,7 +339,9 @@ def test_constants_of_its_cell_and_earlier_exercises_code_earn_full_marks_and_a_
     assert "not done yet" not in output
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 def test_a_variable_of_another_cell_fails_in_the_grader_and_in_the_self_check_alike(
     graded_and_run,
 ):
@@ -347,7 +351,9 @@ def test_a_variable_of_another_cell_fails_in_the_grader_and_in_the_self_check_al
     assert "`gradient_update` uses `SCALE`" in output and "invisible to the grader" in output
 
 
-@pytest.mark.e2e
+@pytest.mark.nbgrader
+@pytest.mark.kernel
+@pytest.mark.bubblewrap
 def test_the_verdicts_check_label_reaches_the_gradebook_report(graded_and_run):
     from instructor import report
     from instructor.model import Course

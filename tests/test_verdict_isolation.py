@@ -28,7 +28,7 @@ from instructor.settings import REPO_ROOT
 from instructor.verdicts import Runner, VerdictKind, decide_all
 
 pytestmark = [
-    pytest.mark.e2e,
+    pytest.mark.bubblewrap,
     pytest.mark.skipif(not sandbox.available(), reason="needs bubblewrap"),
 ]
 TOPICS = {topic.name: topic for topic in topics()}

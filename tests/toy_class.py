@@ -6,7 +6,10 @@ tests/test_cluster.py.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -16,12 +19,20 @@ from instructor import model, release
 TOY = Path(__file__).parent / "fixtures" / "toy_course"
 
 
-def released_toy_course(root: Path) -> model.Course:
-    """The toy course copied to ``root`` and released into ``root/notebooks``."""
+@functools.cache
+def _released_once() -> Path:
+    """The toy course released once per test process (nbgrader takes seconds to release)."""
+    root = Path(tempfile.mkdtemp(prefix="toy-release-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     shutil.copytree(TOY, root, dirs_exist_ok=True)
-    course = model.Course(root=root)
-    release.release(course)
-    return course
+    release.release(model.Course(root=root))
+    return root
+
+
+def released_toy_course(root: Path) -> model.Course:
+    """The toy course and its release (``root/notebooks``, the gradebook), copied to ``root``."""
+    shutil.copytree(_released_once(), root, dirs_exist_ok=True)
+    return model.Course(root=root)
 
 
 def toy_notebook(course: model.Course, folder: str) -> nbformat.NotebookNode:

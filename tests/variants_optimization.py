@@ -627,7 +627,7 @@ import torch
 
 
 def momentum_update(loss, params, grad_vel, lr=1e-3, beta=0.8):
-    from helpers.optimization.rules import zero_grad
+    from helpers.optimization.updates import zero_grad
     zero_grad(params)
     loss.backward()
     with torch.no_grad():

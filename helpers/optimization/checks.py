@@ -39,7 +39,7 @@ from helpers.capabilities import OPTIMIZER_STEP, ready_made
 from helpers.checking import CheckFailed, check_of, compare_outputs
 from helpers.exercise import Case, Exercise, Outputs, Registry, Visible
 from helpers.optimization import ASSIGNMENT
-from helpers.optimization.rules import InitState, InPlaceRule, State, format_setting, no_state
+from helpers.optimization.updates import InitState, InPlaceRule, State, format_setting, no_state
 
 REFERENCE = "helpers.optimization.reference"
 # torch's ready-made optimizers do what the update-rule exercises ask the student to write.
@@ -520,7 +520,7 @@ SETUP = (
     "from helpers.models import MLP, parameter_count",
     "from helpers.optimization.checks import EXERCISES",
     "from helpers.optimization.landscape import LossSlice, Quadratic, curvature_at, newton_optimum",
-    "from helpers.optimization.rules import gradient_descent",
+    "from helpers.optimization.updates import gradient_descent",
     "from helpers.optimization import checks",
     "from helpers.training import evaluate, load_benchmark, make_loader, plot_training_curves, "
     "split_validation, train_model",

@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from IPython.display import display
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -31,7 +30,7 @@ from helpers.device import one_cpu_thread
 from helpers.exercise import StudentOrReference, described_after
 from helpers.models import MLP, StackedMLP, parameter_count, parse_hidden_dims
 from helpers.optimization.landscape import LossSlice, Quadratic
-from helpers.optimization.rules import (
+from helpers.optimization.updates import (
     InPlaceRule,
     UpdateFn,
     from_optimizer,
@@ -266,7 +265,7 @@ def plot_momentum_vs_gd(
             distance = np.log10(1e-16 + np.abs(path[:, column] - optimum[column]))
             left.plot(distance, style, c=color, label=f"{name}: {label}")
             highest = max(highest, np.nanmax(distance, initial=highest) + 0.5)
-        step = path_diverged_at(path)
+        step = parameters_diverged_at(path)
         if step is not None:
             left.axvline(step, c=color, lw=3, alpha=0.4, label=f"{name}: diverged at step {step}")
     left.set_ylim(-12, highest)
@@ -290,7 +289,7 @@ def plot_momentum_vs_gd(
     return figure
 
 
-def path_diverged_at(path: np.ndarray) -> int | None:
+def parameters_diverged_at(path: np.ndarray) -> int | None:
     """The step at which an ``optimize_slice`` path left for infinity (it stops there)."""
     return diverged_at(np.abs(path[:, :2]).max(axis=1), DIVERGED)
 
@@ -303,7 +302,7 @@ def diverged_sentence(name: str, step: int, lr: float) -> str:
 def slice_run_sentence(name: str, path: np.ndarray, optimum: np.ndarray, lr: float) -> str:
     """What the momentum demo prints for one run: diverged, settled near the optimum, or not
     (yet) settled within the steps run."""
-    step = path_diverged_at(path)
+    step = parameters_diverged_at(path)
     if step is not None:
         return diverged_sentence(name, step, lr)
     reached = iterations_to_reach(path, optimum)
@@ -364,9 +363,7 @@ def momentum_widget(
                 print(slice_run_sentence(name, path, optimum, lr))
 
     output = widgets.interactive_output(draw, {"steps": steps, "lr": lr, "beta": beta})
-    box = widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
-    display(box)
-    return box
+    return widgets.VBox([widgets.HBox([steps, lr, beta]), recommended, output])
 
 
 # --------------------------------------------------------------------------------------
@@ -578,9 +575,7 @@ def computation_time_widget(inputs: torch.Tensor, targets: torch.Tensor) -> widg
         show(plot_computation_time(computation_time(inputs, targets, hidden_dims), hidden_dims))
 
     output = widgets.interactive_output(draw, {"hidden_dims": dropdown})
-    box = widgets.VBox([dropdown, output])
-    display(box)
-    return box
+    return widgets.VBox([dropdown, output])
 
 
 def _parse_numbers(text: str, kind: type) -> list:

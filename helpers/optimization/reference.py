@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-from helpers.optimization.rules import zero_grad
+from helpers.optimization.updates import zero_grad
 
 __all__ = ["gradient_update", "momentum_update", "rmsprop_update", "sample_minibatch"]
 

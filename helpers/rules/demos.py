@@ -390,7 +390,7 @@ def plot_paths(function: str, results: dict[str, tuple[np.ndarray, np.ndarray]])
     left.plot(*test.start, "ko", label="start")
     left.plot(*test.minimum, "k*", markersize=12, label="minimum")
     for name, (path, losses) in results.items():
-        step = path_diverged_at(losses)
+        step = loss_diverged_at(losses)
         if step is not None:
             name = f"{name}: diverged at step {step}"
         left.plot(path[:, 0], path[:, 1], ".-", markersize=2, linewidth=1, label=name)
@@ -405,14 +405,14 @@ def plot_paths(function: str, results: dict[str, tuple[np.ndarray, np.ndarray]])
     return fig
 
 
-def path_diverged_at(losses: np.ndarray) -> int | None:
+def loss_diverged_at(losses: np.ndarray) -> int | None:
     """The step at which a path of ``optimize_2d`` blew up (it stops there)."""
     return diverged_at(losses, BLOWN_UP)
 
 
 def divergence_sentence(name: str, losses: np.ndarray) -> str | None:
     """What the demo prints under the figure for one rule: nothing unless it diverged."""
-    step = path_diverged_at(losses)
+    step = loss_diverged_at(losses)
     if step is None:
         return None
     return f"{name} diverged at step {step}: its learning rate is too large here."

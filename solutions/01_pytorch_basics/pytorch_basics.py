@@ -1053,7 +1053,7 @@ print(f"largest stable learning rate 2 / lambda_max = {limit:.3g}")
 # * Below the limit, how many steps does $10^{-7}$ need to get close to the optimum?
 
 # %%
-demos.lr_widget(globals(), seed=SEED, device=DEVICE);
+demos.lr_widget(globals(), seed=SEED, device=DEVICE)
 
 # %% [markdown]
 # Just below the limit, the steep direction converges fast, but the flattest direction, whose

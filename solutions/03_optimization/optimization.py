@@ -81,7 +81,7 @@ from helpers.models import MLP, parameter_count
 from helpers.optimization import demos
 from helpers.optimization.checks import EXERCISES
 from helpers.optimization.landscape import LossSlice, Quadratic, curvature_at, newton_optimum
-from helpers.optimization.rules import gradient_descent
+from helpers.optimization.updates import gradient_descent
 from helpers.widgets import grading_mode, show
 
 SEED = 2021
@@ -256,7 +256,7 @@ show(demos.plot_class_filters(partial_model))
 #
 # 1. **Clear old gradients.** `loss.backward()` *adds* to each parameter's `.grad`, so gradients
 #    from an earlier call must be reset first: for each parameter whose `.grad` is not `None`,
-#    call `.grad.zero_()` (or set `.grad = None`). `helpers.optimization.rules.zero_grad(params)`
+#    call `.grad.zero_()` (or set `.grad = None`). `helpers.optimization.updates.zero_grad(params)`
 #    does exactly this, if you prefer.
 # 2. **Compute the gradients**: `loss.backward()` fills `param.grad` with
 #    $\partial \mathcal{L} / \partial\,\mathrm{param}$.
@@ -573,7 +573,7 @@ print(f"Bowl: kappa = {kappa:.0f}; gradient descent's best step {gd_step:.2f}; "
 momentum_step = EXERCISES.implementation("momentum_update", globals())
 demos.momentum_widget(
     bowl, bowl_optimum, bowl_eigenvalues, gradient_step, momentum_step, hyperparameters
-);
+)
 
 # %% [markdown]
 # ### Think! 4: momentum and oscillations
@@ -635,7 +635,7 @@ show(demos.plot_convex_vs_nonconvex())
 
 # %%
 set_seed(SEED)
-demos.overparameterization_widget(X, y, gradient_step);
+demos.overparameterization_widget(X, y, gradient_step)
 
 # %% [markdown]
 # ### Think! 5: width and depth
@@ -677,7 +677,7 @@ print(f"Full training set: {len(X_all):,} examples.")
 # Choose different model sizes and watch the scale of the vertical axis.
 
 # %%
-demos.computation_time_widget(X_all, y_all);
+demos.computation_time_widget(X_all, y_all)
 
 
 # %% [markdown]
@@ -742,7 +742,7 @@ checks.hidden_check("sample_minibatch", sample_minibatch)
 # %%
 minibatch = EXERCISES.implementation("sample_minibatch", globals())
 set_seed(SEED)
-demos.minibatch_widget(X_all, y_all, gradient_step, minibatch);
+demos.minibatch_widget(X_all, y_all, gradient_step, minibatch)
 
 
 # %% [markdown]
@@ -842,7 +842,7 @@ rmsprop_step = EXERCISES.implementation("rmsprop_update", globals())
 set_seed(SEED)
 demos.compare_optimizers_widget(
     X_all, y_all, gradient_step, momentum_step, rmsprop_step, minibatch
-);
+)
 
 # %% [markdown]
 # ### Think! 7.1: compare optimizers

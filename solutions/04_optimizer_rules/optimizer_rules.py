@@ -961,7 +961,7 @@ for name, (_, losses) in rosenbrock.items():
 # </details>
 
 # %%
-demos.rules_widget(globals());
+demos.rules_widget(globals())
 
 # %% [markdown]
 # ### Think! 5: adaptive rules and curvature
@@ -1055,7 +1055,7 @@ print(demos.race_sentence(race))
 # </details>
 
 # %%
-demos.schedules_widget(globals());
+demos.schedules_widget(globals())
 
 # %% [markdown]
 # ## Section 9: Summary, and when to use `torch.optim`

@@ -1,4 +1,4 @@
-"""The one protocol for notebook 03's in-place update rules (``helpers.optimization.rules``).
+"""The one protocol for notebook 03's in-place update rules (``helpers.optimization.updates``).
 
 Demos and checks run every rule as ``state = rule.init_state(params)`` followed by
 ``rule.step(loss, params, state)``, whatever state the rule keeps.
@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from helpers.optimization.reference import gradient_update, momentum_update, rmsprop_update
-from helpers.optimization.rules import (
+from helpers.optimization.updates import (
     InPlaceRule,
     format_setting,
     gradient_descent,
