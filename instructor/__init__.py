@@ -6,7 +6,8 @@
 - ``submissions``: the roster, gradable submissions, restored test cells.
 - ``batch``: one nbgrader batch; ``verdicts``, ``verdict_runner``, ``channel``, ``sandbox``:
   verdicts decided outside the student's kernel, in a bubblewrap sandbox.
-- ``grading``: one ``grade_class`` on local threads or a Dask cluster (``cluster``).
+- ``grading``: one ``grade_class`` on local threads or a Dask cluster (``cluster``);
+  ``integrity``: no grading run changes the course.
 - ``report``, ``gradebook``, ``feedback``: the table, CSV, report, gradebook and feedback.
 - ``exchange``, ``hub``, ``lms``: assignments out and submissions in (JupyterHub, an LMS).
 - ``book``, ``workspace``, ``execution``: the website, a learner's copy, headless runs.

@@ -201,6 +201,18 @@ def _graded_result(
     )
 
 
+Job = tuple[str, list[str]]  # an assignment and the students of one batch
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """How every batch of a class is graded."""
+
+    cell_timeout: int | None = None
+    feedback: bool = True
+    sandboxed: bool | None = None
+
+
 def grade_batch(
     course: Course,
     assignment: str,

@@ -30,7 +30,6 @@ import platform
 import shutil
 import stat
 import tempfile
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -42,7 +41,8 @@ from distributed import Client, Future, KilledWorker, LocalCluster, as_completed
 from distributed.comm.addressing import get_address_host
 
 from instructor import batch
-from instructor.grading import BatchOptions, Job, fingerprint
+from instructor.batch import BatchOptions, Job
+from instructor.integrity import fingerprint
 from instructor.model import Course, Result, Status
 from instructor.settings import REPO_ROOT
 
@@ -417,41 +417,3 @@ def grade_on_cluster(
                 task_options, finished,
             )
     return [graded[job] for job in submissions]
-
-
-def benchmark(
-    course: Course,
-    workers: int = 2,
-    assignments: Iterable[str] | None = None,
-    feedback: bool = False,
-) -> dict[str, float]:
-    """Seconds per notebook grading ``course``'s submitted class plainly (``workers`` threads)
-    and on a local Dask cluster of ``workers`` processes, into throw-away folders.
-
-    The cluster's start-up is measured apart (``cluster_start_s``): a class pays it once.
-    """
-    from instructor.grading import grade_class, plan_class
-
-    chosen = list(assignments or course.assignments())
-    jobs, _ = plan_class(course, course.root / course.submitted, chosen)
-    seconds: dict[str, float] = {"notebooks": len(jobs)}
-    with tempfile.TemporaryDirectory(prefix="bench-plain-") as plain:
-        start = time.perf_counter()
-        grade_class(
-            course, output_root=Path(plain), workers=workers, assignments=chosen, feedback=feedback
-        )
-        seconds["plain_s"] = (time.perf_counter() - start) / max(1, len(jobs))
-    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as clustered:
-        start = time.perf_counter()
-        with local_cluster(workers) as cluster:
-            seconds["cluster_start_s"] = time.perf_counter() - start
-            start = time.perf_counter()
-            grade_class(
-                course,
-                output_root=Path(clustered),
-                assignments=chosen,
-                feedback=feedback,
-                scheduler=cluster.scheduler_address,
-            )
-            seconds["cluster_s"] = (time.perf_counter() - start) / max(1, len(jobs))
-    return seconds

@@ -8,65 +8,16 @@ file of the course changed meanwhile. A batch the grader fails on costs only its
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from instructor.batch import grade_batch, grader_error, max_score
+from instructor.batch import BatchOptions, Job, grade_batch, grader_error, max_score
+from instructor.integrity import course_left_untouched
 from instructor.model import Course, Result, Status
-from instructor.settings import SETTINGS
-
-Job = tuple[str, list[str]]  # an assignment and the students of one batch
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """How every batch of a class is graded."""
-
-    cell_timeout: int | None = None
-    feedback: bool = True
-    sandboxed: bool | None = None
-
-
-class IntegrityError(RuntimeError):
-    """A protected file of the course changed while submissions were being graded."""
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """The SHA-256 of every protected file under ``root`` (caches excluded)."""
-    digests = {}
-    for name in SETTINGS.protected:
-        top = root / name
-        paths = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
-        for path in paths:
-            if path.is_file() and "__pycache__" not in path.parts:
-                digests[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return digests
-
-
-@contextlib.contextmanager
-def course_left_untouched(course: Course) -> Iterator[None]:
-    """Raise ``IntegrityError`` if grading changed a protected file of this repository or of
-    ``course`` (a sandbox that leaked, or a bug): no grades are written then."""
-    before = {root: fingerprint(root) for root in {SETTINGS.root, course.root}}
-    yield
-    for root, digests in before.items():
-        after = fingerprint(root)
-        changed = sorted(
-            path for path in digests.keys() | after.keys() if digests.get(path) != after.get(path)
-        )
-        if changed:
-            raise IntegrityError(
-                f"Course files changed while grading: {', '.join(changed[:10])}. No grades "
-                "were written. Restore them (git status, git checkout) and find the submission "
-                "that changed them before grading again."
-            )
 
 
 def plan_class(

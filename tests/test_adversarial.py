@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 
 from helpers.exercise import as_tensors
-from instructor import grading, model, release
+from instructor import grading, integrity, model, release
 from instructor.notebook import find_cell, nbgrader_metadata, topics
 from instructor.settings import REPO_ROOT
 
@@ -172,7 +172,7 @@ def graded():
                 batch_size=1,
                 assignments=ASSIGNMENTS,
             )
-        except grading.IntegrityError as error:  # the grader's own check caught a change
+        except integrity.IntegrityError as error:  # the grader's own check caught a change
             integrity_error, results = str(error), []
         elapsed = time.monotonic() - started
         graded_rows = [r for r in results if r.status != "missing"]

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from toy_class import released_toy_course, submit, submit_ungradable, toy_notebook
 
-from instructor import cli, grading, model, report, submissions
+from instructor import cli, grading, integrity, model, report, submissions
 from instructor.settings import REPO_ROOT
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.kernel, pytest.mark.bubblewrap]
@@ -338,7 +338,7 @@ def test_a_course_file_changed_during_grading_stops_before_any_grade(graded, mon
         return {"helpers/x.py": "before" if len(calls) <= 2 else "after"}
 
     monkeypatch.setattr(grading, "fingerprint", fingerprint)
-    with pytest.raises(grading.IntegrityError, match="helpers/x.py"):
+    with pytest.raises(integrity.IntegrityError, match="helpers/x.py"):
         grading.grade_class(course, students=[], feedback=False)
 
 

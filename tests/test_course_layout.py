@@ -158,3 +158,48 @@ def test_helpers_display_nothing_but_figures():
                         and node.func.id == "display"):
                     callers.append(f"{path.relative_to(REPO_ROOT)}:{function.name}")
     assert callers == ["helpers/widgets.py:show"]
+
+
+def _instructor_imports() -> dict[str, set[str]]:
+    """Each module of ``instructor/`` and the modules of ``instructor/`` it imports."""
+    modules = {path.stem: path for path in (REPO_ROOT / "instructor").glob("*.py")}
+    imports = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "instructor":
+                found |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("instructor."):
+                found.add(node.module.split(".")[1])
+        imports[name] = found & modules.keys()
+    return imports
+
+
+def test_the_graders_stages_import_each_other_without_a_cycle():
+    imports = _instructor_imports()
+
+    def reachable(start: str) -> set[str]:
+        seen, waiting = set(), list(imports[start])
+        while waiting:
+            module = waiting.pop()
+            if module not in seen:
+                seen.add(module)
+                waiting += imports[module]
+        return seen
+
+    assert [name for name in sorted(imports) if name in reachable(name)] == []
+
+
+def test_no_module_of_the_grader_uses_a_private_name_of_another():
+    modules = {path.stem for path in (REPO_ROOT / "instructor").glob("*.py")}
+    borrowed = []
+    for path in sorted((REPO_ROOT / "instructor").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("instructor"):
+                borrowed += [f"{path.stem}: {alias.name}" for alias in node.names
+                             if alias.name.startswith("_")]
+            elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                  and node.value.id in modules and node.attr.startswith("_")
+                  and not node.attr.startswith("__")):
+                borrowed.append(f"{path.stem}: {node.value.id}.{node.attr}")
+    assert borrowed == []
