@@ -74,9 +74,9 @@ class Verdict:
         """The message, and for a failed check how to replay its hidden cases."""
         if self.kind is not VerdictKind.FAILED or self.seed is None:
             return self.message
-        return (f"{self.message} (hidden cases drawn with seed {self.seed}: "
-                f"checks.hidden_check(\"{self.exercise}\", {self.exercise}, seed={self.seed}) "
-                "replays them)")
+        # In words, not as the hidden test cell's code, which feedback never shows.
+        return (f"{self.message} (hidden cases drawn with seed {self.seed}; the exercise's "
+                f"hidden check given seed={self.seed} replays them)")
 
     def __post_init__(self) -> None:
         self.kind = VerdictKind(self.kind)

@@ -337,7 +337,7 @@ def test_a_course_file_changed_during_grading_stops_before_any_grade(graded, mon
         calls.append(root)
         return {"helpers/x.py": "before" if len(calls) <= 2 else "after"}
 
-    monkeypatch.setattr(grading, "fingerprint", fingerprint)
+    monkeypatch.setattr(integrity, "fingerprint", fingerprint)
     with pytest.raises(integrity.IntegrityError, match="helpers/x.py"):
         grading.grade_class(course, students=[], feedback=False)
 
