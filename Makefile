@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 # pytest-xdist: one test file per worker at a time (module fixtures such as a graded class are
-# built once); much of the suite waits on kernels and subprocesses, so 2 workers pay off on 2
-# cores. TEST_WORKERS=0 runs everything in one process.
-TEST_WORKERS ?= 2
+# built once); much of the suite waits on kernels, browsers and subprocesses, so 3 workers keep
+# 2 cores busy (make test: 18 min against 21 with 2). TEST_WORKERS=0 runs one process.
+TEST_WORKERS ?= 3
 PYTEST_PARALLEL = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 # `make release FORCE=1` overwrites release notebooks edited by hand; COURSE_REPO=<git URL> is
 # stamped into every release notebook's first cell (which installs the course in Colab).

@@ -32,7 +32,12 @@ from pathlib import Path
 
 from instructor import exchange, sandbox, verdicts
 from instructor.model import Course, Note, NoteKind, Result, Status, VerdictKind
-from instructor.nbgrader_commands import nbgrader_command, run, subprocess_environment
+from instructor.nbgrader_commands import (
+    nbgrader_command,
+    nbgrader_steps,
+    run,
+    subprocess_environment,
+)
 from instructor.settings import SETTINGS
 from instructor.submissions import check_submission, restore_test_cells
 
@@ -264,7 +269,7 @@ def grade_batch(
                 continue
             to_grade.append(student)
 
-        log, timed_out = "", False
+        log, timed_out, finished = "", False, False
         if to_grade:
             decided, reports = work.root / "decided", work.root / "verdicts"
             decided.mkdir()
@@ -295,9 +300,10 @@ def grade_batch(
                 environment["JUPYTER_PATH"] = str(work.root / "jupyter")
                 environment["JUPYTER_RUNTIME_DIR"] = str(work.root / "runtime")
             if to_grade:
-                log, timed_out = _autograde(
-                    work, assignment, len(to_grade), arguments, db, environment
-                )
+                steps = [("autograde", assignment, "--force", *arguments)]
+                if feedback:  # in the same process, once autograde has succeeded
+                    steps.append(("generate_feedback", assignment, "--force"))
+                log, timed_out, finished = _autograde(work, steps, len(to_grade), db, environment)
 
         for student in to_grade:
             try:
@@ -309,9 +315,12 @@ def grade_batch(
                 results[student] = grader_error(student, assignment, points, error)
             if results[student].status is not Status.OK:
                 # What nbgrader left of a submission it did not finish (killed at the time
-                # limit, say) is its sanitized copy, hidden tests included: never shown.
-                shutil.rmtree(work.root / SETTINGS.folders.autograded / student, True)
-        if feedback and any(results[s].status is Status.OK for s in to_grade):
+                # limit, say) is its sanitized copy, hidden tests included: never shown,
+                # nor the feedback made from it.
+                for kind in (SETTINGS.folders.autograded, SETTINGS.folders.feedback):
+                    shutil.rmtree(work.root / kind / student, True)
+        graded = any(results[s].status is Status.OK for s in to_grade)
+        if feedback and graded and not finished:  # a batch in which some submission failed
             run(nbgrader_command(work, "generate_feedback", assignment, "--force", db=db))
         for student in to_grade:
             for kind in (SETTINGS.folders.autograded, SETTINGS.folders.feedback):
@@ -325,16 +334,16 @@ def grade_batch(
 
 def _autograde(
     work: Course,
-    assignment: str,
+    steps: list[tuple[str, ...]],
     count: int,
-    arguments: list[str],
     db: Path,
     environment: dict[str, str],
-) -> tuple[str, bool]:
-    """``nbgrader autograde`` of the batch in its own process group, with its memory capped
-    and its time limited; its log, and whether it ran out of time."""
+) -> tuple[str, bool, bool]:
+    """nbgrader's ``steps`` (autograde, then maybe generate_feedback) for a batch of ``count``
+    submissions, in one process group with its memory capped and its time limited; its log,
+    whether it ran out of time, and whether every step finished without a failure."""
     process = subprocess.Popen(
-        nbgrader_command(work, "autograde", assignment, "--force", *arguments, db=db),
+        nbgrader_steps(work, *steps, db=db),
         cwd=SETTINGS.root,
         env=environment,
         stdin=subprocess.DEVNULL,
@@ -350,6 +359,6 @@ def _autograde(
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         log, _ = process.communicate()
-        return log, True
-    return log, False
+        return log, True, False
+    return log, False, process.returncode == 0
 

@@ -11,22 +11,66 @@ from pathlib import Path
 from instructor.model import Course
 from instructor.settings import SETTINGS
 
+THEN = "--then"  # separates the commands of one nbgrader_steps process
+
 
 def nbgrader_command(course: Course, *arguments: str, db: Path | None = None) -> list[str]:
     """``nbgrader <arguments>`` on ``course`` (with ``db`` as its gradebook, default the
     course's own)."""
+    return [sys.executable, "-m", "nbgrader", *arguments, *_course_options(course, db)]
+
+
+def nbgrader_steps(course: Course, *steps: Sequence[str], db: Path | None = None) -> list[str]:
+    """Several nbgrader commands (``("autograde", ...)``, ``("generate_feedback", ...)``) in
+    one process, each only once the one before it succeeded: nbgrader's imports, about a
+    second and a half, are paid once (``run_steps``)."""
+    command = [sys.executable, "-m", "instructor.nbgrader_commands"]
+    for index, step in enumerate(steps):
+        if index:
+            command.append(THEN)
+        command += [*step, *_course_options(course, db)]
+    return command
+
+
+def _course_options(course: Course, db: Path | None) -> list[str]:
     database = db if db is not None else course.gradebook
     return [
-        sys.executable,
-        "-m",
-        "nbgrader",
-        *arguments,
         f"--CourseDirectory.root={course.root}",
         f"--CourseDirectory.source_directory={course.source}",
         f"--CourseDirectory.release_directory={course.release}",
         f"--CourseDirectory.submitted_directory={course.submitted}",
         f"--CourseDirectory.db_url=sqlite:///{database}",
     ]
+
+
+def run_steps(arguments: Sequence[str]) -> int:
+    """Each ``THEN``-separated nbgrader command of ``arguments`` in turn, as ``nbgrader``
+    would run it; the exit status of the first that fails, 0 once all succeeded."""
+    from jupyter_core.application import NoStart
+    from jupyter_core.utils import ensure_event_loop
+    from nbgrader.apps.nbgraderapp import NbGraderApp
+
+    steps: list[list[str]] = [[]]
+    for argument in arguments:
+        if argument == THEN:
+            steps.append([])
+        else:
+            steps[-1].append(argument)
+    for step in steps:
+        ensure_event_loop()
+        app = NbGraderApp()
+        try:
+            app.initialize(step)
+            app.start()
+        except NoStart:  # how a Jupyter application ends once its subcommand has run
+            pass
+        except SystemExit as stop:  # nbgrader exits 1 when any submission failed
+            if stop.code:
+                return stop.code if isinstance(stop.code, int) else 1
+        finally:
+            if app.subapp is not None:  # a singleton: the next step makes its own
+                type(app.subapp).clear_instance()
+    return 0
 
 
 def subprocess_environment(threads: int | None = None) -> dict[str, str]:
@@ -54,3 +98,7 @@ def run(command: Sequence[str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         command, cwd=SETTINGS.root, env=subprocess_environment(), capture_output=True, text=True
     )
+
+
+if __name__ == "__main__":
+    sys.exit(run_steps(sys.argv[1:]))

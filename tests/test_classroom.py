@@ -368,3 +368,22 @@ def test_a_submission_stopped_at_the_time_limit_leaves_no_notebook_or_feedback(
     left = [p for p in (course.root / "autograded").rglob("*") if p.is_file()]
     left += [p for p in (course.root / "feedback").rglob("*") if p.is_file()]
     assert left == []
+
+
+def test_in_a_batch_where_one_submission_fails_the_others_still_get_their_feedback(tmp_path):
+    """Feedback is made in autograde's own process once the whole batch went through; where
+    one submission failed, the others get theirs from a second nbgrader process, and the
+    failed one gets none."""
+    course = released_toy_course(tmp_path)
+    reference = toy_notebook(course, "solutions")
+    submit(course, "reference", reference)
+    dies = copy.deepcopy(reference)
+    SUBMISSIONS["exits_kernel"](dies)
+    submit(course, "exits_kernel", dies)
+    results = {r.student: r for r in grading.grade_class(course, workers=1, batch_size=2)}
+    assert (results["reference"].status, results["reference"].cells) == (
+        model.Status.OK, FULL_MARKS
+    )
+    assert results["exits_kernel"].status is model.Status.KERNEL_DIED
+    feedback = course.root / "feedback"
+    assert [p.relative_to(feedback).parts[0] for p in feedback.rglob("*.html")] == ["reference"]
