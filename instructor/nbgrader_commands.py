@@ -22,8 +22,8 @@ def nbgrader_command(course: Course, *arguments: str, db: Path | None = None) ->
 
 def nbgrader_steps(course: Course, *steps: Sequence[str], db: Path | None = None) -> list[str]:
     """Several nbgrader commands (``("autograde", ...)``, ``("generate_feedback", ...)``) in
-    one process, each only once the one before it succeeded: nbgrader's imports, about a
-    second and a half, are paid once (``run_steps``)."""
+    one process, each only once the one before it succeeded: nbgrader's imports and start-up
+    (seconds per process) are paid once (``run_steps``)."""
     command = [sys.executable, "-m", "instructor.nbgrader_commands"]
     for index, step in enumerate(steps):
         if index:
