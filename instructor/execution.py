@@ -48,6 +48,13 @@ class SlicedPollKernelClient(AsyncKernelClient):
     shell_channel_class = Type(SlicedPollChannel)
     iopub_channel_class = Type(SlicedPollChannel)
 
+    def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = True,
+                       hb: bool = True, control: bool = True) -> None:
+        """Every channel but the heartbeat's: nbclient asks the kernel manager whether the
+        kernel lives, and a kernel whose file descriptors a submission overwrote left the
+        heartbeat's thread impossible to join, nbgrader waiting on it until the time limit."""
+        super().start_channels(shell, iopub, stdin, False, control)
+
 
 class SlicedPollKernelManager(AsyncKernelManager):
     """A kernel manager whose clients poll in slices (see the module's docstring)."""
